@@ -1,0 +1,177 @@
+package dev.jamesatrn.extension;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import javax.inject.Inject;
+
+import org.apache.james.core.Domain;
+import org.apache.james.protocols.api.ProtocolSession;
+import org.apache.james.protocols.api.Request;
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.api.handler.CommandHandler;
+import org.apache.james.protocols.api.handler.DisconnectHandler;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
+import org.apache.mailet.MailetContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.ParkedMailStore;
+
+/**
+ * ATRN (RFC 2645 section 5.2.1). Everything that needs no I/O is decided here on the event loop
+ * (530, 501, 450, and the claim that makes a concurrent session get 451); reading the store and
+ * the reversed session run on an ODMR session thread, which writes the final reply itself.
+ */
+public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtension, DisconnectHandler<SMTPSession> {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AtrnCmdHandler.class);
+    private static final ProtocolSession.AttachmentKey<CustomerConnection> REVERSED =
+        ProtocolSession.AttachmentKey.of("atrn.reversed", CustomerConnection.class);
+    private static final int MAX_DOMAINS = 100;
+
+    private final AtrnConfiguration configuration;
+    private final ParkedMailStore store;
+    private final DomainClaims claims;
+    private final OdmrSessions sessions;
+    private final MailetContext mailetContext;
+
+    @Inject
+    public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainClaims claims,
+                          OdmrSessions sessions, MailetContext mailetContext) {
+        this.configuration = configuration;
+        this.store = store;
+        this.claims = claims;
+        this.sessions = sessions;
+        this.mailetContext = mailetContext;
+    }
+
+    @Override
+    public Collection<String> getImplCommands() {
+        return List.of("ATRN");
+    }
+
+    @Override
+    public List<String> getImplementedEsmtpFeatures(SMTPSession session) {
+        return List.of("ATRN");
+    }
+
+    @Override
+    public Response onCommand(SMTPSession session, Request request) {
+        if (session.getUsername() == null) {
+            return OdmrReplies.ATRN_AUTH_REQUIRED;
+        }
+        String login = session.getUsername().asString();
+        List<Domain> domains;
+        String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
+        if (argument.isEmpty()) {
+            domains = configuration.domainsClaimableBy(login);
+            if (domains.isEmpty()) {
+                return OdmrReplies.atrnNotAuthorized("any domain");
+            }
+        } else {
+            Set<Domain> requested = new LinkedHashSet<>();
+            List<String> items = List.of(argument.split(",", -1));
+            if (items.size() > MAX_DOMAINS) {
+                return OdmrReplies.atrnSyntax("at most " + MAX_DOMAINS + " domains per ATRN");
+            }
+            for (String item : items) {
+                Optional<Domain> domain = AtrnConfiguration.normalizeDomain(item);
+                if (domain.isEmpty() || !item.equals(item.strip())) {
+                    return OdmrReplies.atrnSyntax("'" + CustomerConnection.abbreviate(item) + "' is not a domain name");
+                }
+                requested.add(domain.get());
+            }
+            domains = new ArrayList<>(requested);
+        }
+        // RFC 2645: access to ALL listed domains, or 450 and nothing for any of them.
+        for (Domain domain : domains) {
+            if (!configuration.mayClaim(login, domain)) {
+                LOGGER.info("ATRN refused: login '{}' may not claim {}", login, domain.asString());
+                return OdmrReplies.atrnNotAuthorized(domain.asString());
+            }
+        }
+        Optional<DomainClaims.Claim> claim = claims.tryClaim(domains, session.getSessionID());
+        if (claim.isEmpty()) {
+            String busy = domains.stream().filter(claims::isClaimed).map(Domain::asString).collect(Collectors.joining(","));
+            return OdmrReplies.atrnCannotCheck(busy + " is being delivered by another ODMR session");
+        }
+        CustomerConnection customer = new CustomerConnection(session);
+        session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
+        session.pushLineHandler(customer);
+        boolean started = sessions.submit(() -> serve(session, login, customer, claim.get()));
+        if (!started) {
+            session.popLineHandler();
+            session.removeAttachment(REVERSED, ProtocolSession.State.Connection);
+            claims.release(claim.get());
+            return OdmrReplies.ATRN_BUSY;
+        }
+        return null; // the session thread writes the ATRN reply
+    }
+
+    private void serve(SMTPSession session, String login, CustomerConnection customer, DomainClaims.Claim claim) {
+        Instant start = Instant.now();
+        String remote = session.getRemoteAddress().getAddress().getHostAddress();
+        String domains = claim.domains().stream().map(Domain::asString).collect(Collectors.joining(","));
+        String code = "451";
+        ReversedSmtpClient.Outcome outcome = null;
+        try {
+            Optional<Response> refusal = refusalBeforeReversing(claim.domains());
+            if (refusal.isPresent()) {
+                code = refusal.get().getRetCode();
+                session.popLineHandler();
+                int stray = customer.discardPending();
+                if (stray > 0) {
+                    LOGGER.warn("{} line(s) sent by {} before the ATRN reply were discarded", stray, remote);
+                }
+                customer.reply(refusal.get());
+                return;
+            }
+            code = "250";
+            customer.reply(OdmrReplies.ATRN_REVERSING);
+            outcome = new ReversedSmtpClient(customer, configuration, store, mailetContext,
+                session.getConfiguration().getHelloName()).drain(claim.domains());
+        } catch (RuntimeException e) {
+            LOGGER.error("ATRN session for {} failed; unacknowledged mail stays parked", domains, e);
+            customer.close();
+        } finally {
+            claims.release(claim);
+            session.removeAttachment(REVERSED, ProtocolSession.State.Connection);
+            long millis = Duration.between(start, Instant.now()).toMillis();
+            if (outcome == null) {
+                LOGGER.info("ATRN login={} remote={} domains={} reply={} duration={}ms", login, remote, domains, code, millis);
+            } else {
+                LOGGER.info("ATRN login={} remote={} domains={} reply={} delivered={} deferred={} bounced={} bytes={} duration={}ms{}",
+                    login, remote, domains, code, outcome.delivered(), outcome.deferred(), outcome.bounced(), outcome.bytes(),
+                    millis, outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
+            }
+        }
+    }
+
+    /** 451 when the store cannot be read, 453 when no listed domain has mail (RFC 2645 5.2.1). */
+    private Optional<Response> refusalBeforeReversing(List<Domain> domains) {
+        long parked = 0;
+        for (Domain domain : domains) {
+            try {
+                parked += store.count(domain);
+            } catch (Exception e) {
+                LOGGER.error("Cannot read parked mail of {}", domain.asString(), e);
+                return Optional.of(OdmrReplies.atrnCannotCheck("parked mail of " + domain.asString() + " cannot be read now"));
+            }
+        }
+        return parked == 0 ? Optional.of(OdmrReplies.ATRN_NO_MAIL) : Optional.empty();
+    }
+
+    @Override
+    public void onDisconnect(SMTPSession session) {
+        session.getAttachment(REVERSED, ProtocolSession.State.Connection).ifPresent(CustomerConnection::disconnected);
+    }
+}

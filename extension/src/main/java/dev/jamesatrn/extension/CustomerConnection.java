@@ -1,0 +1,245 @@
+package dev.jamesatrn.extension;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.james.protocols.api.ProtocolSessionImpl;
+import org.apache.james.protocols.api.ProtocolTransport;
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.api.StreamResponse;
+import org.apache.james.protocols.api.handler.LineHandler;
+import org.apache.james.protocols.smtp.SMTPSession;
+
+/**
+ * The customer's end of a reversed ODMR session, seen from the provider's SMTP client. The
+ * Netty event loop only hands received lines over (see {@link #onLine}); the client runs on its
+ * own thread and blocks there, never on the event loop, while it waits for replies or for
+ * the socket to drain.
+ */
+final class CustomerConnection implements LineHandler<SMTPSession> {
+    /** Why a reversed session cannot go on: every message not yet acknowledged stays parked. */
+    static final class Broken extends Exception {
+        Broken(String message) {
+            super(message);
+        }
+    }
+
+    record Reply(int code, List<String> lines) {
+        boolean positive() {
+            return code / 100 == 2;
+        }
+
+        boolean transientFailure() {
+            return code / 100 == 4;
+        }
+
+        String text() {
+            return String.join(" / ", lines);
+        }
+    }
+
+    private static final Object DISCONNECTED = new Object();
+    // Bytes of a message handed to Netty but not yet written to the socket: bounds memory per
+    // session whatever the message size.
+    private static final int CHUNK_SIZE = 64 * 1024;
+    private static final int CHUNKS_IN_FLIGHT = 4;
+
+    private final SMTPSession session;
+    private final ProtocolTransport transport;
+    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    private final Semaphore chunkSlots = new Semaphore(CHUNKS_IN_FLIGHT);
+    private final AtomicBoolean gone = new AtomicBoolean();
+
+    CustomerConnection(SMTPSession session) {
+        this.session = session;
+        this.transport = ((ProtocolSessionImpl) session).getProtocolTransport();
+    }
+
+    @Override
+    public Response onLine(SMTPSession ignored, byte[] line) {
+        received.add(new String(line, StandardCharsets.UTF_8));
+        return null;
+    }
+
+    void disconnected() {
+        gone.set(true);
+        received.add(DISCONNECTED);
+    }
+
+    boolean isGone() {
+        return gone.get();
+    }
+
+    /** Lines the customer sent before we turned the line around: a protocol error, dropped. */
+    int discardPending() {
+        int count = received.size();
+        received.removeIf(item -> item != DISCONNECTED);
+        return count;
+    }
+
+    void reply(Response response) {
+        transport.writeResponse(response, session);
+    }
+
+    void send(String commandLine) throws Broken {
+        if (gone.get()) {
+            throw new Broken("connection closed by the customer");
+        }
+        transport.writeResponse(new CommandLine(commandLine), session);
+    }
+
+    Reply await(Duration timeout, String awaiting) throws Broken {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> lines = new ArrayList<>();
+        while (true) {
+            Object item;
+            try {
+                item = received.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Broken("interrupted while waiting for " + awaiting);
+            }
+            if (item == null) {
+                throw new Broken("no reply to " + awaiting + " within " + timeout.toSeconds() + " s");
+            }
+            if (item == DISCONNECTED) {
+                received.add(DISCONNECTED);
+                throw new Broken("connection closed by the customer while waiting for " + awaiting);
+            }
+            String line = stripEol((String) item);
+            if (line.length() < 3 || !Character.isDigit(line.charAt(0)) || !Character.isDigit(line.charAt(1))
+                || !Character.isDigit(line.charAt(2)) || (line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-')) {
+                throw new Broken("unparseable reply to " + awaiting + ": " + abbreviate(line));
+            }
+            lines.add(line);
+            if (line.length() == 3 || line.charAt(3) == ' ') {
+                return new Reply(Integer.parseInt(line.substring(0, 3)), lines);
+            }
+        }
+    }
+
+    /** Queues one chunk of message data, waiting (on this thread) while too many are unsent. */
+    void sendData(byte[] chunk, int length, Duration timeout) throws Broken {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (!chunkSlots.tryAcquire(Math.min(1_000_000_000L, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
+                if (gone.get()) {
+                    throw new Broken("connection closed by the customer during DATA");
+                }
+                if (System.nanoTime() >= deadline) {
+                    throw new Broken("the customer read no data for " + timeout.toSeconds() + " s");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Broken("interrupted during DATA");
+        }
+        if (gone.get()) {
+            chunkSlots.release();
+            throw new Broken("connection closed by the customer during DATA");
+        }
+        byte[] copy = new byte[length];
+        System.arraycopy(chunk, 0, copy, 0, length);
+        transport.writeResponse(new DataChunk(copy, chunkSlots), session);
+    }
+
+    static int chunkSize() {
+        return CHUNK_SIZE;
+    }
+
+    void close() {
+        if (gone.get()) {
+            return;
+        }
+        try {
+            transport.writeResponse(Response.DISCONNECT, session);
+        } catch (RuntimeException e) {
+            // James 3.8.1 throws when the channel closed before its disconnect event reached us.
+            gone.set(true);
+        }
+    }
+
+    private static String stripEol(String line) {
+        int end = line.length();
+        while (end > 0 && (line.charAt(end - 1) == '\n' || line.charAt(end - 1) == '\r')) {
+            end--;
+        }
+        return line.substring(0, end);
+    }
+
+    static String abbreviate(String text) {
+        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
+        return printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
+    }
+
+    /** A command the provider sends as the client: a bare line, no reply code. */
+    private record CommandLine(String line) implements Response {
+        @Override
+        public String getRetCode() {
+            return "";
+        }
+
+        @Override
+        public List<CharSequence> getLines() {
+            return List.of(line);
+        }
+
+        @Override
+        public boolean isEndSession() {
+            return false;
+        }
+    }
+
+    /**
+     * Raw message bytes through James's StreamResponse path (Netty's ChunkedWriteHandler). The
+     * chunk is already in memory, so reading it on the event loop does no I/O; closing it (done
+     * by Netty once written or discarded) frees a slot for the next chunk.
+     */
+    private static final class DataChunk implements StreamResponse {
+        private final byte[] bytes;
+        private final Semaphore slots;
+
+        DataChunk(byte[] bytes, Semaphore slots) {
+            this.bytes = bytes;
+            this.slots = slots;
+        }
+
+        @Override
+        public InputStream getStream() {
+            return new ByteArrayInputStream(bytes) {
+                private final AtomicBoolean closed = new AtomicBoolean();
+
+                @Override
+                public void close() {
+                    if (closed.compareAndSet(false, true)) {
+                        slots.release();
+                    }
+                }
+            };
+        }
+
+        @Override
+        public String getRetCode() {
+            return "";
+        }
+
+        @Override
+        public List<CharSequence> getLines() {
+            return List.of();
+        }
+
+        @Override
+        public boolean isEndSession() {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.jamesatrn.extension;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.inject.Inject;
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.NameCallback;
+import javax.security.auth.callback.PasswordCallback;
+import javax.security.auth.callback.UnsupportedCallbackException;
+import javax.security.sasl.AuthorizeCallback;
+import javax.security.sasl.Sasl;
+import javax.security.sasl.SaslException;
+import javax.security.sasl.SaslServer;
+
+import org.apache.james.core.Username;
+import org.apache.james.protocols.api.Request;
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.api.handler.CommandHandler;
+import org.apache.james.protocols.api.handler.LineHandler;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesatrn.mailets.AtrnConfiguration;
+
+/**
+ * AUTH on the ODMR port (RFC 4954, RFC 2645 section 5.1.2). James 3.8.1's AuthCmdHandler has no
+ * CRAM-MD5, which RFC 2645 makes mandatory and which fetchmail insists on, so this port has its
+ * own AUTH. CRAM-MD5 is the JDK's SASL server; the JDK has no PLAIN or LOGIN server, so those two
+ * (a base64 decode and a comparison) are written here. Credentials are the ODMR logins of
+ * {@code atrn.xml}: CRAM-MD5 needs the secret itself, which James's hashed users repository
+ * cannot give.
+ */
+public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExtension {
+    private static final Logger LOGGER = LoggerFactory.getLogger(OdmrAuthCmdHandler.class);
+    private static final String CRAM_MD5 = "CRAM-MD5";
+    private static final String PLAIN = "PLAIN";
+    private static final String LOGIN = "LOGIN";
+    private static final String CANCEL = "*";
+
+    private final AtrnConfiguration configuration;
+
+    @Inject
+    public OdmrAuthCmdHandler(AtrnConfiguration configuration) {
+        this.configuration = configuration;
+    }
+
+    @Override
+    public Collection<String> getImplCommands() {
+        return List.of("AUTH");
+    }
+
+    @Override
+    public List<String> getImplementedEsmtpFeatures(SMTPSession session) {
+        // RFC 2645 5.1.2: CRAM-MD5 MUST be offered; listed first so it is preferred.
+        return List.of(clearTextAllowed(session) ? "AUTH CRAM-MD5 PLAIN LOGIN" : "AUTH CRAM-MD5");
+    }
+
+    @Override
+    public Response onCommand(SMTPSession session, Request request) {
+        if (session.getUsername() != null) {
+            return OdmrReplies.AUTH_ALREADY;
+        }
+        String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
+        if (argument.isEmpty()) {
+            return OdmrReplies.AUTH_NO_MECHANISM;
+        }
+        String[] parts = argument.split("\\s+", 2);
+        String mechanism = parts[0].toUpperCase(Locale.ROOT);
+        Optional<String> initialResponse = parts.length > 1 ? Optional.of(parts[1]) : Optional.empty();
+        switch (mechanism) {
+            case CRAM_MD5:
+                return startCramMd5(session);
+            case PLAIN:
+                if (!clearTextAllowed(session)) {
+                    return OdmrReplies.AUTH_NEEDS_TLS;
+                }
+                return initialResponse
+                    .map(response -> finishPlain(session, response))
+                    .orElseGet(() -> challenge(session, "", response -> finishPlain(session, response)));
+            case LOGIN:
+                if (!clearTextAllowed(session)) {
+                    return OdmrReplies.AUTH_NEEDS_TLS;
+                }
+                return initialResponse
+                    .map(user -> askPassword(session, user))
+                    .orElseGet(() -> challenge(session, base64("Username:"), user -> askPassword(session, user)));
+            default:
+                return OdmrReplies.AUTH_UNKNOWN_MECHANISM;
+        }
+    }
+
+    private boolean clearTextAllowed(SMTPSession session) {
+        return session.isTLSStarted() || configuration.allowPlainAuthWithoutTls();
+    }
+
+    private Response startCramMd5(SMTPSession session) {
+        AtomicReference<String> login = new AtomicReference<>();
+        SaslServer server;
+        byte[] challenge;
+        try {
+            server = Sasl.createSaslServer(CRAM_MD5, "smtp", session.getConfiguration().getHelloName(), Map.of(),
+                callbacks -> supplySecret(callbacks, login));
+            challenge = server.evaluateResponse(new byte[0]);
+        } catch (SaslException e) {
+            LOGGER.error("The JDK refused to start a CRAM-MD5 exchange", e);
+            return OdmrReplies.reply("454", "4.7.0 Temporary authentication failure");
+        }
+        return challenge(session, Base64.getEncoder().encodeToString(challenge), response -> {
+            try {
+                byte[] decoded = Base64.getMimeDecoder().decode(response);
+                server.evaluateResponse(decoded);
+                if (server.isComplete()) {
+                    return succeed(session, server.getAuthorizationID());
+                }
+            } catch (IllegalArgumentException e) {
+                return OdmrReplies.AUTH_BAD_BASE64;
+            } catch (SaslException e) {
+                LOGGER.info("CRAM-MD5 authentication failed for login '{}' from {}", login.get(),
+                    session.getRemoteAddress().getAddress().getHostAddress());
+            } finally {
+                disposeQuietly(server);
+            }
+            return OdmrReplies.AUTH_FAILED;
+        });
+    }
+
+    private void supplySecret(Callback[] callbacks, AtomicReference<String> login) throws UnsupportedCallbackException {
+        for (Callback callback : callbacks) {
+            if (callback instanceof NameCallback name) {
+                login.set(name.getDefaultName());
+                name.setName(name.getDefaultName());
+            } else if (callback instanceof PasswordCallback password) {
+                // An unknown login gets no password: the JDK then fails the exchange.
+                Optional.ofNullable(login.get())
+                    .flatMap(configuration::secretOf)
+                    .ifPresent(secret -> password.setPassword(secret.toCharArray()));
+            } else if (callback instanceof AuthorizeCallback authorize) {
+                boolean sameIdentity = authorize.getAuthenticationID().equals(authorize.getAuthorizationID());
+                authorize.setAuthorized(sameIdentity);
+                if (sameIdentity) {
+                    authorize.setAuthorizedID(authorize.getAuthorizationID());
+                }
+            } else {
+                throw new UnsupportedCallbackException(callback);
+            }
+        }
+    }
+
+    private Response finishPlain(SMTPSession session, String response) {
+        byte[] decoded;
+        try {
+            decoded = Base64.getMimeDecoder().decode(response);
+        } catch (IllegalArgumentException e) {
+            return OdmrReplies.AUTH_BAD_BASE64;
+        }
+        // RFC 4616: [authzid] NUL authcid NUL passwd
+        String[] fields = new String(decoded, StandardCharsets.UTF_8).split("\u0000", -1);
+        if (fields.length != 3) {
+            return OdmrReplies.AUTH_FAILED;
+        }
+        String authzid = fields[0];
+        String login = fields[1];
+        if (!authzid.isEmpty() && !authzid.equals(login)) {
+            return OdmrReplies.AUTH_FAILED;
+        }
+        return verify(session, login, fields[2]);
+    }
+
+    private Response askPassword(SMTPSession session, String encodedUser) {
+        String login;
+        try {
+            login = new String(Base64.getMimeDecoder().decode(encodedUser), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return OdmrReplies.AUTH_BAD_BASE64;
+        }
+        return challenge(session, base64("Password:"), encodedPassword -> {
+            try {
+                return verify(session, login,
+                    new String(Base64.getMimeDecoder().decode(encodedPassword), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                return OdmrReplies.AUTH_BAD_BASE64;
+            }
+        });
+    }
+
+    private Response verify(SMTPSession session, String login, String password) {
+        boolean matches = configuration.secretOf(login)
+            .map(secret -> MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8),
+                password.getBytes(StandardCharsets.UTF_8)))
+            .orElse(false);
+        if (matches) {
+            return succeed(session, login);
+        }
+        LOGGER.info("Authentication failed for login '{}' from {}", login,
+            session.getRemoteAddress().getAddress().getHostAddress());
+        return OdmrReplies.AUTH_FAILED;
+    }
+
+    private Response succeed(SMTPSession session, String login) {
+        session.setUsername(Username.of(login));
+        LOGGER.info("ODMR login '{}' authenticated from {}", login, session.getRemoteAddress().getAddress().getHostAddress());
+        return OdmrReplies.AUTH_OK;
+    }
+
+    private interface Step {
+        Response onResponse(String response);
+    }
+
+    /** Sends a 334 challenge; the next line is the client's answer (or "*" to cancel). */
+    private Response challenge(SMTPSession session, String challenge, Step next) {
+        session.pushLineHandler(new LineHandler<SMTPSession>() {
+            @Override
+            public Response onLine(SMTPSession s, byte[] line) {
+                s.popLineHandler();
+                String response = new String(line, StandardCharsets.US_ASCII).trim();
+                if (response.equals(CANCEL)) {
+                    return OdmrReplies.AUTH_CANCELLED;
+                }
+                return next.onResponse(response);
+            }
+        });
+        return OdmrReplies.reply("334", challenge);
+    }
+
+    private static String base64(String text) {
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static void disposeQuietly(SaslServer server) {
+        try {
+            server.dispose();
+        } catch (SaslException e) {
+            LOGGER.debug("Ignoring SASL dispose failure", e);
+        }
+    }
+}

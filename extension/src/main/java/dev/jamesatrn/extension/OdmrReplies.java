@@ -1,0 +1,45 @@
+package dev.jamesatrn.extension;
+
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.smtp.SMTPResponse;
+
+/** Every reply the ODMR port sends, spelled once. Codes follow RFC 2645, RFC 4954 and RFC 3463. */
+final class OdmrReplies {
+    static final Response ATRN_REVERSING = reply("250", "OK now reversing the connection");
+    static final Response ATRN_AUTH_REQUIRED = reply("530", "5.7.0 Authentication required before ATRN (RFC 2645)");
+    static final Response ATRN_NO_MAIL = reply("453", "You have no mail");
+    static final Response ATRN_BUSY = reply("451", "4.3.2 Too many ODMR sessions at once, try again later");
+
+    static final Response AUTH_OK = reply("235", "2.7.0 Authentication successful");
+    static final Response AUTH_FAILED = reply("535", "5.7.8 Authentication credentials invalid");
+    static final Response AUTH_ALREADY = reply("503", "5.5.1 Already authenticated");
+    static final Response AUTH_CANCELLED = reply("501", "5.0.0 Authentication cancelled");
+    static final Response AUTH_BAD_BASE64 = reply("501", "5.5.2 Cannot decode the BASE64 response");
+    static final Response AUTH_NO_MECHANISM = reply("501", "5.5.4 Syntax: AUTH mechanism [initial-response]");
+    static final Response AUTH_UNKNOWN_MECHANISM = reply("504", "5.5.4 Unrecognized authentication type; use CRAM-MD5, PLAIN or LOGIN");
+    static final Response AUTH_NEEDS_TLS = reply("538",
+        "5.7.11 Encryption required for PLAIN and LOGIN: issue STARTTLS first, or use CRAM-MD5");
+
+    private OdmrReplies() {
+    }
+
+    static Response reply(String code, String text) {
+        return new SMTPResponse(code, text).immutable();
+    }
+
+    static Response atrnSyntax(String detail) {
+        return reply("501", "5.5.4 Syntax: ATRN [domain *(\",\" domain)]: " + detail);
+    }
+
+    static Response atrnNotAuthorized(String domain) {
+        return reply("450", "4.7.1 Access denied: this login may not claim " + domain + "; no mail sent for any domain");
+    }
+
+    static Response atrnCannotCheck(String why) {
+        return reply("451", "4.3.0 " + why + "; try again later");
+    }
+
+    static Response unknownVerb(String verb) {
+        return reply("502", "5.5.1 " + verb + " is not available on the ODMR port; use EHLO, AUTH, STARTTLS, ATRN or QUIT");
+    }
+}

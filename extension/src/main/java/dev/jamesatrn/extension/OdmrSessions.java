@@ -1,0 +1,47 @@
+package dev.jamesatrn.extension;
+
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.annotation.PreDestroy;
+import javax.inject.Inject;
+
+import dev.jamesatrn.mailets.AtrnConfiguration;
+
+/**
+ * Threads for ATRN work that must stay off the Netty event loop: reading the store and running
+ * the reversed client, which waits for the customer's replies. One thread per active session,
+ * bounded by {@code maxConcurrentSessions}.
+ */
+public class OdmrSessions {
+    private final ThreadPoolExecutor executor;
+
+    @Inject
+    public OdmrSessions(AtrnConfiguration configuration) {
+        AtomicInteger counter = new AtomicInteger();
+        this.executor = new ThreadPoolExecutor(0, configuration.maxConcurrentSessions(), 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "atrn-session-" + counter.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+    }
+
+    /** @return false when every session slot is busy. */
+    public boolean submit(Runnable work) {
+        try {
+            executor.execute(work);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    @PreDestroy
+    public void shutdown() {
+        executor.shutdownNow();
+    }
+}

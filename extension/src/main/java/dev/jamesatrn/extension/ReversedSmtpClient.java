@@ -1,0 +1,263 @@
+package dev.jamesatrn.extension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import javax.mail.MessagingException;
+
+import org.apache.james.core.Domain;
+import org.apache.james.core.MailAddress;
+import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.mailrepository.api.MailKey;
+import org.apache.james.server.core.MailImpl;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesatrn.extension.CustomerConnection.Broken;
+import dev.jamesatrn.extension.CustomerConnection.Reply;
+import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.ParkedMailStore;
+
+/**
+ * The provider as SMTP client over the customer's own connection (RFC 2645 section 5.3). Runs
+ * on an ODMR session thread. A parked message leaves the store only after the customer's 2xx to
+ * end-of-data (or after its bounce went to James's bounce processor); anything else leaves it
+ * parked, with the recipients still owed.
+ */
+final class ReversedSmtpClient {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ReversedSmtpClient.class);
+
+    record Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause) {
+    }
+
+    private final CustomerConnection customer;
+    private final AtrnConfiguration.Timeouts timeouts;
+    private final ParkedMailStore store;
+    private final MailetContext mailetContext;
+    private final String bounceProcessor;
+    private final String helloName;
+
+    private boolean offersSize;
+    private boolean offers8BitMime;
+    private int delivered;
+    private int deferred;
+    private int bounced;
+    private long bytes;
+
+    ReversedSmtpClient(CustomerConnection customer, AtrnConfiguration configuration, ParkedMailStore store,
+                       MailetContext mailetContext, String helloName) {
+        this.customer = customer;
+        this.timeouts = configuration.timeouts();
+        this.store = store;
+        this.mailetContext = mailetContext;
+        this.bounceProcessor = configuration.bounceProcessor();
+        this.helloName = helloName;
+    }
+
+    Outcome drain(List<Domain> domains) {
+        Optional<String> broken = Optional.empty();
+        try {
+            Reply greeting = customer.await(timeouts.greeting(), "the 220 greeting");
+            if (greeting.code() != 220) {
+                throw new Broken("the customer greeted with " + CustomerConnection.abbreviate(greeting.text()));
+            }
+            hello();
+            for (Domain domain : domains) {
+                for (MailKey key : store.keys(domain)) {
+                    deliver(domain, key);
+                }
+            }
+            customer.send("QUIT");
+            customer.await(timeouts.command(), "QUIT");
+        } catch (Broken e) {
+            broken = Optional.of(e.getMessage());
+        } catch (MessagingException e) {
+            LOGGER.error("Parked mail could not be read during an ATRN drain; the rest stays parked", e);
+            broken = Optional.of("parked mail could not be read: " + e.getMessage());
+            quitQuietly();
+        } finally {
+            customer.close();
+        }
+        return new Outcome(delivered, deferred, bounced, bytes, broken);
+    }
+
+    private void hello() throws Broken {
+        customer.send("EHLO " + helloName);
+        Reply ehlo = customer.await(timeouts.command(), "EHLO");
+        if (ehlo.positive()) {
+            Set<String> keywords = ehlo.lines().stream().skip(1)
+                .map(line -> line.length() > 4 ? line.substring(4).trim() : "")
+                .map(keyword -> keyword.split("\\s+")[0].toUpperCase(Locale.ROOT))
+                .collect(Collectors.toSet());
+            offersSize = keywords.contains("SIZE");
+            offers8BitMime = keywords.contains("8BITMIME");
+            return;
+        }
+        customer.send("HELO " + helloName);
+        Reply helo = customer.await(timeouts.command(), "HELO");
+        if (!helo.positive()) {
+            throw new Broken("the customer refused EHLO and HELO: " + CustomerConnection.abbreviate(helo.text()));
+        }
+    }
+
+    private void deliver(Domain domain, MailKey key) throws Broken, MessagingException {
+        Optional<Mail> parked = store.retrieve(domain, key);
+        if (parked.isEmpty()) {
+            return;
+        }
+        Mail mail = parked.get();
+        try {
+            transact(domain, key, mail);
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
+    }
+
+    private void transact(Domain domain, MailKey key, Mail mail) throws Broken, MessagingException {
+        List<MailAddress> owed = new ArrayList<>(mail.getRecipients());
+        List<MailAddress> accepted = new ArrayList<>();
+        List<MailAddress> rejected = new ArrayList<>();
+        List<MailAddress> stillOwed = new ArrayList<>();
+        Reply failure = null;
+        boolean transactionOpen = false;
+
+        Reply mailReply = command(mailFrom(mail), timeouts.mail(), "MAIL FROM");
+        if (!mailReply.positive()) {
+            (mailReply.transientFailure() ? stillOwed : rejected).addAll(owed);
+            failure = mailReply;
+        } else {
+            transactionOpen = true;
+            for (MailAddress recipient : owed) {
+                Reply rcpt = command("RCPT TO:<" + recipient.asString() + ">", timeouts.rcpt(), "RCPT TO");
+                if (rcpt.positive()) {
+                    accepted.add(recipient);
+                } else {
+                    (rcpt.transientFailure() ? stillOwed : rejected).add(recipient);
+                    failure = rcpt;
+                }
+            }
+            if (!accepted.isEmpty()) {
+                Reply data = command("DATA", timeouts.dataInitiation(), "DATA");
+                if (data.code() == 354) {
+                    Reply end = sendBody(mail);
+                    transactionOpen = false;
+                    if (end.positive()) {
+                        delivered++;
+                        LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
+                            domain.asString(), accepted.size(), CustomerConnection.abbreviate(end.text()));
+                    } else {
+                        (end.transientFailure() ? stillOwed : rejected).addAll(accepted);
+                        failure = end;
+                    }
+                } else {
+                    (data.transientFailure() ? stillOwed : rejected).addAll(accepted);
+                    failure = data;
+                }
+                accepted.clear();
+            }
+        }
+        if (transactionOpen) {
+            command("RSET", timeouts.command(), "RSET");
+        }
+        settle(domain, key, mail, rejected, stillOwed, failure);
+    }
+
+    private String mailFrom(Mail mail) throws MessagingException {
+        StringBuilder command = new StringBuilder("MAIL FROM:<")
+            .append(mail.getMaybeSender().asOptional().map(MailAddress::asString).orElse(""))
+            .append(">");
+        if (offersSize) {
+            command.append(" SIZE=").append(mail.getMessageSize());
+        }
+        if (offers8BitMime) {
+            command.append(" BODY=8BITMIME");
+        }
+        return command.toString();
+    }
+
+    private Reply sendBody(Mail mail) throws Broken, MessagingException {
+        DotStuffingOutputStream body = new DotStuffingOutputStream(customer, timeouts.dataBlock());
+        try {
+            mail.getMessage().writeTo(body);
+            body.finish();
+        } catch (DotStuffingOutputStream.BrokenWhileWriting e) {
+            throw e.cause;
+        } catch (java.io.IOException e) {
+            // The message cannot be read back: the customer already has part of it, so the only
+            // safe end is to drop the connection before the final dot (RFC 5321 section 4.1.1.4).
+            throw new Broken("parked message unreadable mid-DATA (" + e.getMessage() + "); connection dropped");
+        }
+        bytes += body.bytesWritten();
+        customer.send(".");
+        return customer.await(timeouts.dataTermination(), "end of data");
+    }
+
+    private Reply command(String line, Duration timeout, String name) throws Broken {
+        customer.send(line);
+        Reply reply = customer.await(timeout, name);
+        if (reply.code() == 421) {
+            throw new Broken("the customer is closing the session: " + CustomerConnection.abbreviate(reply.text()));
+        }
+        return reply;
+    }
+
+    /** Applies the outcome of one transaction to the parked copy. */
+    private void settle(Domain domain, MailKey key, Mail mail, List<MailAddress> rejected, List<MailAddress> stillOwed,
+                        Reply failure) throws MessagingException {
+        List<MailAddress> owedAfter = new ArrayList<>(stillOwed);
+        if (!rejected.isEmpty()) {
+            if (bounce(mail, rejected, failure)) {
+                bounced++;
+            } else {
+                owedAfter.addAll(rejected);
+            }
+        }
+        if (owedAfter.isEmpty()) {
+            store.remove(domain, key);
+            return;
+        }
+        deferred++;
+        if (!Set.copyOf(owedAfter).equals(Set.copyOf(mail.getRecipients()))) {
+            mail.setRecipients(owedAfter);
+            store.update(domain, mail);
+        }
+        LOGGER.info("Kept {} for {} parked for {} recipient(s): {}", key.asString(), domain.asString(), owedAfter.size(),
+            failure == null ? "" : CustomerConnection.abbreviate(failure.text()));
+    }
+
+    private boolean bounce(Mail mail, Collection<MailAddress> recipients, Reply reason) {
+        MailImpl copy = null;
+        try {
+            copy = MailImpl.duplicate(mail);
+            copy.setRecipients(recipients);
+            copy.setErrorMessage("The ATRN customer refused the message: " + reason.text());
+            mailetContext.sendMail(copy, bounceProcessor);
+            LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),
+                CustomerConnection.abbreviate(reason.text()));
+            return true;
+        } catch (MessagingException | RuntimeException e) {
+            LOGGER.error("Could not hand {} to the '{}' processor for a bounce; it stays parked", mail.getName(),
+                bounceProcessor, e);
+            return false;
+        } finally {
+            LifecycleUtil.dispose(copy);
+        }
+    }
+
+    private void quitQuietly() {
+        try {
+            customer.send("QUIT");
+            customer.await(timeouts.command(), "QUIT");
+        } catch (Broken e) {
+            LOGGER.debug("QUIT after a storage error failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.jamesatrn.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The customer's SMTP server role, as a test peer: after ATRN's 250 (or as a plain sink for
+ * fetchmail) it greets, answers EHLO, and records each message exactly as received. A
+ * {@link Script} can change any reply or cut the connection at any step.
+ */
+final class CustomerServer {
+    record Received(String mailFrom, List<String> rcptTo, byte[] data) {
+    }
+
+    /** Decides the reply to a command; empty means hang up instead of replying. */
+    interface Script {
+        Optional<String> reply(String step, int messageIndex, String defaultReply);
+
+        Script ACCEPT_ALL = (step, index, defaultReply) -> Optional.of(defaultReply);
+    }
+
+    final List<Received> received = new CopyOnWriteArrayList<>();
+    final List<String> commands = new CopyOnWriteArrayList<>();
+    private final Script script;
+
+    CustomerServer(Script script) {
+        this.script = script;
+    }
+
+    /** Serves one SMTP session; returns normally on QUIT or when the script hangs up. */
+    void serve(InputStream in, OutputStream out, boolean greet) throws IOException {
+        int index = 0;
+        String mailFrom = null;
+        List<String> rcpts = new ArrayList<>();
+        if (greet && !say(out, "greeting", index, "220 customer.example ESMTP ready")) {
+            return;
+        }
+        while (true) {
+            String line = Wire.readTextLine(in);
+            commands.add(line);
+            String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
+            switch (verb) {
+                case "EHLO" -> {
+                    if (!say(out, "EHLO", index, "250-customer.example\r\n250-SIZE 100000000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES")) {
+                        return;
+                    }
+                }
+                case "HELO" -> {
+                    if (!say(out, "HELO", index, "250 customer.example")) {
+                        return;
+                    }
+                }
+                case "MAIL" -> {
+                    mailFrom = line.substring(line.indexOf(':') + 1).trim();
+                    rcpts.clear();
+                    if (!say(out, "MAIL", index, "250 2.1.0 OK")) {
+                        return;
+                    }
+                }
+                case "RCPT" -> {
+                    String rcpt = line.substring(line.indexOf(':') + 1).trim();
+                    Optional<String> reply = script.reply("RCPT " + rcpt, index, "250 2.1.5 OK");
+                    if (reply.isEmpty()) {
+                        return;
+                    }
+                    if (reply.get().startsWith("2")) {
+                        rcpts.add(rcpt);
+                    }
+                    Wire.writeLine(out, reply.get());
+                }
+                case "DATA" -> {
+                    if (!say(out, "DATA", index, "354 go ahead")) {
+                        return;
+                    }
+                    Optional<String> cut = script.reply("DATA-STREAM", index, "");
+                    if (cut.isEmpty()) {
+                        // hang up after reading a little of the body
+                        Wire.readLine(in);
+                        return;
+                    }
+                    byte[] data = Wire.readData(in);
+                    Optional<String> reply = script.reply("END", index, "250 2.0.0 queued");
+                    if (reply.isEmpty()) {
+                        return;
+                    }
+                    if (reply.get().startsWith("2")) {
+                        received.add(new Received(mailFrom, List.copyOf(rcpts), data));
+                    }
+                    Wire.writeLine(out, reply.get());
+                    index++;
+                }
+                case "RSET" -> Wire.writeLine(out, "250 2.0.0 reset");
+                case "NOOP" -> Wire.writeLine(out, "250 2.0.0 OK");
+                case "QUIT" -> {
+                    Wire.writeLine(out, "221 2.0.0 bye");
+                    return;
+                }
+                default -> Wire.writeLine(out, "502 5.5.1 unknown");
+            }
+        }
+    }
+
+    private boolean say(OutputStream out, String step, int index, String defaultReply) throws IOException {
+        Optional<String> reply = script.reply(step, index, defaultReply);
+        if (reply.isEmpty()) {
+            return false;
+        }
+        Wire.writeLine(out, reply.get());
+        return true;
+    }
+}

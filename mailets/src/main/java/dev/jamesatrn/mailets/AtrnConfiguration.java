@@ -1,0 +1,351 @@
+package dev.jamesatrn.mailets;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.apache.commons.configuration2.HierarchicalConfiguration;
+import org.apache.commons.configuration2.ex.ConfigurationException;
+import org.apache.commons.configuration2.tree.ImmutableNode;
+import org.apache.james.core.Domain;
+import org.apache.james.core.MailAddress;
+import org.apache.james.mailrepository.api.MailRepositoryUrl;
+import org.apache.james.util.DurationParser;
+
+import com.google.common.base.Splitter;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+
+/**
+ * Everything an operator decides about ATRN, read from one file ({@code conf/atrn.xml}).
+ * The only mandatory part is the domain -> logins map (Postfix's {@code atrn_domain_login_maps}
+ * in the seed design); everything else has a default that should rarely need changing.
+ */
+public final class AtrnConfiguration {
+    public static final String FILE_NAME = "atrn.xml";
+    public static final String DEFAULT_REPOSITORY_PREFIX = "file://var/mail/atrn/";
+
+    /** Client-side timeouts of RFC 5321 section 4.5.3.2, used for the reversed session. */
+    public record Timeouts(Duration greeting, Duration command, Duration mail, Duration rcpt,
+                           Duration dataInitiation, Duration dataBlock, Duration dataTermination) {
+        public static final Timeouts RFC_5321 = new Timeouts(Duration.ofMinutes(5), Duration.ofMinutes(5),
+            Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofMinutes(3),
+            Duration.ofMinutes(10));
+    }
+
+    public record AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients) {
+        public boolean accepts(MailAddress recipient) {
+            return recipients.map(valid -> valid.contains(recipient)).orElse(true);
+        }
+    }
+
+    private static final Pattern LDH_DOMAIN = Pattern.compile(
+        "^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$");
+
+    // Keys as commons-configuration reports them (no indexes); anything else is a typo.
+    private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
+        "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions",
+        "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
+        "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
+        "logins.login[@name]", "logins.login[@secret]",
+        "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients");
+
+    private final Map<Domain, AtrnDomain> domains;
+    private final Map<String, String> secrets;
+    private final String repositoryUrlPrefix;
+    private final String bounceProcessor;
+    private final boolean allowPlainAuthWithoutTls;
+    private final int maxConcurrentSessions;
+    private final Timeouts timeouts;
+
+    public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
+                             String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
+                             Timeouts timeouts) {
+        this.domains = ImmutableMap.copyOf(domains);
+        this.secrets = ImmutableMap.copyOf(secrets);
+        this.repositoryUrlPrefix = repositoryUrlPrefix;
+        this.bounceProcessor = bounceProcessor;
+        this.allowPlainAuthWithoutTls = allowPlainAuthWithoutTls;
+        this.maxConcurrentSessions = maxConcurrentSessions;
+        this.timeouts = timeouts;
+    }
+
+    public boolean isAtrnDomain(Domain domain) {
+        return domains.containsKey(domain);
+    }
+
+    public Optional<AtrnDomain> domain(Domain domain) {
+        return Optional.ofNullable(domains.get(domain));
+    }
+
+    public Set<Domain> domains() {
+        return domains.keySet();
+    }
+
+    /** Domains the login may claim, in configuration order. */
+    public List<Domain> domainsClaimableBy(String login) {
+        return domains.values().stream()
+            .filter(d -> d.logins().contains(login))
+            .map(AtrnDomain::domain)
+            .collect(ImmutableList.toImmutableList());
+    }
+
+    public boolean mayClaim(String login, Domain domain) {
+        return domain(domain).map(d -> d.logins().contains(login)).orElse(false);
+    }
+
+    public Optional<String> secretOf(String login) {
+        return Optional.ofNullable(secrets.get(login));
+    }
+
+    public MailRepositoryUrl repositoryUrl(Domain domain) {
+        return MailRepositoryUrl.from(repositoryUrlPrefix + domain.asString());
+    }
+
+    public String repositoryUrlPrefix() {
+        return repositoryUrlPrefix;
+    }
+
+    public String bounceProcessor() {
+        return bounceProcessor;
+    }
+
+    public boolean allowPlainAuthWithoutTls() {
+        return allowPlainAuthWithoutTls;
+    }
+
+    public int maxConcurrentSessions() {
+        return maxConcurrentSessions;
+    }
+
+    public Timeouts timeouts() {
+        return timeouts;
+    }
+
+    /**
+     * Reads {@code atrn.xml}. Every problem is reported with the file, the key and the fix,
+     * because it stops James at start and the operator reads it in the start-up log.
+     */
+    public static AtrnConfiguration parse(HierarchicalConfiguration<ImmutableNode> config, String source)
+            throws ConfigurationException {
+        Problems problems = new Problems(source);
+        rejectUnknownKeys(config, problems);
+
+        Map<String, String> secrets = new LinkedHashMap<>();
+        for (HierarchicalConfiguration<ImmutableNode> login : config.configurationsAt("logins.login")) {
+            String name = trimmed(login.getString("[@name]", ""));
+            String secret = login.getString("[@secret]", "");
+            if (name.isEmpty()) {
+                problems.add("logins.login[@name]", "a <login> has no name", "give every <login> a name=\"...\" attribute");
+            } else if (secret.isEmpty()) {
+                problems.add("logins.login[@secret]", "login '" + name + "' has no secret",
+                    "add secret=\"...\" to <login name=\"" + name + "\"> (CRAM-MD5 needs the secret itself)");
+            } else if (secrets.put(name, secret) != null) {
+                problems.add("logins.login[@name]", "login '" + name + "' is declared twice", "keep one <login name=\"" + name + "\">");
+            }
+        }
+
+        Map<Domain, AtrnDomain> domains = new LinkedHashMap<>();
+        List<HierarchicalConfiguration<ImmutableNode>> domainNodes = config.configurationsAt("domains.domain");
+        if (domainNodes.isEmpty()) {
+            problems.add("domains.domain", "no ATRN domain is declared",
+                "add <domains><domain name=\"customer.example\"><login>customer</login></domain></domains>");
+        }
+        for (HierarchicalConfiguration<ImmutableNode> node : domainNodes) {
+            parseDomain(node, secrets, problems).ifPresent(d -> {
+                if (domains.put(d.domain(), d) != null) {
+                    problems.add("domains.domain[@name]", "domain '" + d.domain().asString() + "' is declared twice",
+                        "merge the two <domain name=\"" + d.domain().asString() + "\"> entries");
+                }
+            });
+        }
+
+        String prefix = config.getString("repositoryUrlPrefix", DEFAULT_REPOSITORY_PREFIX).trim();
+        if (!prefix.endsWith("/")) {
+            prefix = prefix + "/";
+        }
+        if (!prefix.matches("^[a-z][a-z0-9+.-]*://[^\\s]+/$")) {
+            problems.add("repositoryUrlPrefix", "'" + prefix + "' is not a mail repository URL",
+                "use protocol://path/, for example " + DEFAULT_REPOSITORY_PREFIX);
+        }
+
+        Timeouts timeouts = new Timeouts(
+            duration(config, "timeouts.greeting", Timeouts.RFC_5321.greeting(), problems),
+            duration(config, "timeouts.command", Timeouts.RFC_5321.command(), problems),
+            duration(config, "timeouts.mail", Timeouts.RFC_5321.mail(), problems),
+            duration(config, "timeouts.rcpt", Timeouts.RFC_5321.rcpt(), problems),
+            duration(config, "timeouts.dataInitiation", Timeouts.RFC_5321.dataInitiation(), problems),
+            duration(config, "timeouts.dataBlock", Timeouts.RFC_5321.dataBlock(), problems),
+            duration(config, "timeouts.dataTermination", Timeouts.RFC_5321.dataTermination(), problems));
+
+        boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
+        int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
+        String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
+
+        problems.throwIfAny();
+        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, timeouts);
+    }
+
+    private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
+                                                    Map<String, String> secrets, Problems problems) {
+        String rawName = trimmed(node.getString("[@name]", ""));
+        Optional<Domain> domain = normalizeDomain(rawName);
+        if (domain.isEmpty()) {
+            problems.add("domains.domain[@name]", "'" + rawName + "' is not a domain name",
+                "use a fully qualified host name such as customer.example");
+            return Optional.empty();
+        }
+        String name = domain.get().asString();
+        Set<String> logins = new LinkedHashSet<>();
+        for (Object raw : node.getList("login")) {
+            for (String login : Splitter.on(',').trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
+                if (!secrets.containsKey(login)) {
+                    problems.add("domains.domain.login", "domain '" + name + "' names login '" + login
+                        + "' which has no <login> entry", "add <logins><login name=\"" + login + "\" secret=\"...\"/></logins>");
+                }
+                logins.add(login);
+            }
+        }
+        if (logins.isEmpty()) {
+            problems.add("domains.domain.login", "domain '" + name + "' has no login allowed to claim it",
+                "add <login>LOGIN</login> inside <domain name=\"" + name + "\">");
+        }
+        Optional<Set<MailAddress>> recipients = Optional.empty();
+        if (node.containsKey("recipients")) {
+            Set<MailAddress> valid = new LinkedHashSet<>();
+            for (Object raw : node.getList("recipients")) {
+                for (String address : Splitter.on(CharMatcherHolder.SEPARATORS).trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
+                    try {
+                        MailAddress parsed = new MailAddress(address.contains("@") ? address : address + "@" + name);
+                        if (!parsed.getDomain().equals(domain.get())) {
+                            problems.add("domains.domain.recipients", "'" + address + "' is not in domain '" + name + "'",
+                                "list only addresses of " + name + " under its <domain>");
+                        }
+                        valid.add(parsed);
+                    } catch (Exception e) {
+                        problems.add("domains.domain.recipients", "'" + address + "' is not a mail address",
+                            "write recipients as local parts or full addresses separated by commas");
+                    }
+                }
+            }
+            recipients = Optional.of(ImmutableSet.copyOf(valid));
+        }
+        return Optional.of(new AtrnDomain(domain.get(), ImmutableSet.copyOf(logins), recipients));
+    }
+
+    /**
+     * The one place that decides how a domain is spelled: lower case, no trailing dot, LDH
+     * labels as RFC 2645's ABNF requires (at least two labels).
+     */
+    public static Optional<Domain> normalizeDomain(String raw) {
+        if (raw == null) {
+            return Optional.empty();
+        }
+        String candidate = raw.trim().toLowerCase(Locale.ROOT);
+        if (candidate.endsWith(".")) {
+            candidate = candidate.substring(0, candidate.length() - 1);
+        }
+        if (!LDH_DOMAIN.matcher(candidate).matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(Domain.of(candidate));
+    }
+
+    private static void rejectUnknownKeys(HierarchicalConfiguration<ImmutableNode> config, Problems problems) {
+        Iterator<String> keys = config.getKeys();
+        while (keys.hasNext()) {
+            String key = keys.next();
+            if (!KNOWN_KEYS.contains(key)) {
+                problems.add(key, "unknown key", "remove it or correct its spelling; known keys: "
+                    + KNOWN_KEYS.stream().sorted().collect(Collectors.joining(", ")));
+            }
+        }
+    }
+
+    private static Duration duration(HierarchicalConfiguration<ImmutableNode> config, String key, Duration fallback,
+                                     Problems problems) {
+        String raw = config.getString(key, null);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            Duration parsed = DurationParser.parse(raw.trim(), java.time.temporal.ChronoUnit.SECONDS);
+            if (parsed.isZero() || parsed.isNegative()) {
+                throw new NumberFormatException("not positive");
+            }
+            return parsed;
+        } catch (RuntimeException e) {
+            problems.add(key, "'" + raw + "' is not a duration", "write a positive duration such as 300s or 5m");
+            return fallback;
+        }
+    }
+
+    private static boolean bool(HierarchicalConfiguration<ImmutableNode> config, String key, boolean fallback,
+                                Problems problems) {
+        String raw = config.getString(key, null);
+        if (raw == null) {
+            return fallback;
+        }
+        String value = raw.trim().toLowerCase(Locale.ROOT);
+        if (!value.equals("true") && !value.equals("false")) {
+            problems.add(key, "'" + raw + "' is not a boolean", "write true or false");
+            return fallback;
+        }
+        return Boolean.parseBoolean(value);
+    }
+
+    private static int positiveInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
+                                   Problems problems) {
+        String raw = config.getString(key, null);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(raw.trim());
+            if (value > 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add(key, "'" + raw + "' is not a positive integer", "write a number such as " + fallback);
+        return fallback;
+    }
+
+    private static String trimmed(String value) {
+        return value == null ? "" : value.trim();
+    }
+
+    private static final class CharMatcherHolder {
+        static final com.google.common.base.CharMatcher SEPARATORS = com.google.common.base.CharMatcher.anyOf(", \t\r\n");
+    }
+
+    private static final class Problems {
+        private final String source;
+        private final List<String> messages = new ArrayList<>();
+
+        Problems(String source) {
+            this.source = source;
+        }
+
+        void add(String key, String what, String fix) {
+            messages.add(source + ": key '" + key + "': " + what + ". Fix: " + fix + ".");
+        }
+
+        void throwIfAny() throws ConfigurationException {
+            if (!messages.isEmpty()) {
+                throw new ConfigurationException("Invalid ATRN configuration:\n  " + String.join("\n  ", messages));
+            }
+        }
+    }
+}

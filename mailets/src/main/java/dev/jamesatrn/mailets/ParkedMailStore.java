@@ -1,0 +1,71 @@
+package dev.jamesatrn.mailets;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+
+import javax.inject.Inject;
+import javax.inject.Singleton;
+import javax.mail.MessagingException;
+
+import org.apache.james.core.Domain;
+import org.apache.james.mailrepository.api.MailKey;
+import org.apache.james.mailrepository.api.MailRepository;
+import org.apache.james.mailrepository.api.MailRepositoryStore;
+import org.apache.mailet.Mail;
+
+/**
+ * Parked mail, one James mail repository per ATRN domain under the configured URL prefix.
+ * James's repositories do the storing; this class only knows which repository holds which
+ * domain. Every call does storage I/O: never call it on a Netty event loop.
+ */
+@Singleton
+public class ParkedMailStore {
+    private final MailRepositoryStore repositories;
+    private final AtrnConfiguration configuration;
+
+    @Inject
+    public ParkedMailStore(MailRepositoryStore repositories, AtrnConfiguration configuration) {
+        this.repositories = repositories;
+        this.configuration = configuration;
+    }
+
+    public MailKey park(Domain domain, Mail mail) throws MessagingException {
+        return repository(domain).store(mail);
+    }
+
+    public List<MailKey> keys(Domain domain) throws MessagingException {
+        List<MailKey> keys = new ArrayList<>();
+        Iterator<MailKey> iterator = repository(domain).list();
+        iterator.forEachRemaining(keys::add);
+        return keys;
+    }
+
+    public long count(Domain domain) throws MessagingException {
+        return repository(domain).size();
+    }
+
+    /** Empty when another actor removed the message since it was listed. */
+    public Optional<Mail> retrieve(Domain domain, MailKey key) throws MessagingException {
+        return Optional.ofNullable(repository(domain).retrieve(key));
+    }
+
+    /** Replaces the parked copy (same key), e.g. with the recipients still owed. */
+    public void update(Domain domain, Mail mail) throws MessagingException {
+        repository(domain).store(mail);
+    }
+
+    public void remove(Domain domain, MailKey key) throws MessagingException {
+        repository(domain).remove(key);
+    }
+
+    private MailRepository repository(Domain domain) throws MessagingException {
+        try {
+            return repositories.select(configuration.repositoryUrl(domain));
+        } catch (MailRepositoryStore.MailRepositoryStoreException e) {
+            throw new MessagingException("Cannot open the parked-mail repository "
+                + configuration.repositoryUrl(domain).asString() + " (check mailrepositorystore.xml declares its protocol)", e);
+        }
+    }
+}
