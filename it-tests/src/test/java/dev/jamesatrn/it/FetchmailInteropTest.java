@@ -1,0 +1,88 @@
+package dev.jamesatrn.it;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.james.GuiceJamesServer;
+import org.apache.james.JamesServerExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real ODMR customer: Debian's fetchmail in ODMR mode (CRAM-MD5, ATRN with a domain list),
+ * relaying the reversed session into a local SMTP sink.
+ */
+class FetchmailInteropTest {
+    private static final AtrnJames PORTS = AtrnJames.ports();
+    private static final Path FETCHMAIL = Path.of("/usr/bin/fetchmail");
+
+    @RegisterExtension
+    static JamesServerExtension james = PORTS.extension();
+
+    record Run(int exitCode, String output) {
+    }
+
+    private Run fetchmail(Path home, int sinkPort) throws Exception {
+        Path rc = home.resolve("fetchmailrc");
+        Files.writeString(rc, "poll 127.0.0.1 protocol odmr port " + PORTS.odmrPort
+            + " user \"customer\" password \"customer-secret\""
+            + " fetchdomains customer.example,customer2.example"
+            + " smtphost 127.0.0.1/" + sinkPort + "\n");
+        Files.setPosixFilePermissions(rc, PosixFilePermissions.fromString("rw-------"));
+        ProcessBuilder builder = new ProcessBuilder(List.of(FETCHMAIL.toString(), "--fetchmailrc", rc.toString(),
+            "--nodetach", "--nosyslog", "--verbose"))
+            .redirectErrorStream(true);
+        builder.environment().put("HOME", home.toString());
+        builder.environment().put("FETCHMAILHOME", home.toString());
+        Process process = builder.start();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("fetchmail finished").isTrue();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(process.exitValue(), output);
+    }
+
+    @Test
+    void fetchmailDrainsEveryClaimedDomainByteExactThenSeesNoMail(GuiceJamesServer server, @TempDir Path home) throws Exception {
+        assumeTrue(Files.isExecutable(FETCHMAIL), "fetchmail is not installed (apt-get install fetchmail); .ci/run installs it");
+        ParkedProbe probe = server.getProbe(ParkedProbe.class);
+        send("alice@customer.example", Messages.tricky("alice@customer.example"));
+        send("bob@customer.example", Messages.simple("second", "bob@customer.example"));
+        send("carol@customer2.example", Messages.simple("third", "carol@customer2.example"));
+        await().atMost(30, SECONDS).until(() -> probe.count("customer.example") == 2 && probe.count("customer2.example") == 1);
+        List<ParkedProbe.Parked> parked = new ArrayList<>(probe.all("customer.example"));
+        parked.addAll(probe.all("customer2.example"));
+
+        try (SmtpSink sink = new SmtpSink()) {
+            Run first = fetchmail(home, sink.port());
+
+            assertThat(first.exitCode()).as(first.output()).isZero();
+            assertThat(sink.received()).hasSize(3);
+            for (ParkedProbe.Parked original : parked) {
+                assertThat(sink.received()).anySatisfy(received -> assertThat(received.data()).isEqualTo(original.bytes()));
+            }
+            assertThat(probe.count("customer.example")).isZero();
+            assertThat(probe.count("customer2.example")).isZero();
+
+            Run second = fetchmail(home, sink.port());
+            // fetchmail takes our 453 as a successful poll with nothing to fetch.
+            assertThat(second.exitCode()).as(second.output()).isZero();
+            assertThat(second.output()).contains("ODMR< 453 You have no mail");
+            assertThat(sink.received()).hasSize(3);
+        }
+    }
+
+    private void send(String rcpt, byte[] message) throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test", List.of(rcpt), message);
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+    }
+}
