@@ -26,9 +26,14 @@ public class ParkedMailStore {
     private final AtrnConfiguration configuration;
 
     @Inject
-    public ParkedMailStore(MailRepositoryStore repositories, AtrnConfiguration configuration) {
+    public ParkedMailStore(MailRepositoryStore repositories, AtrnConfiguration configuration) throws MessagingException {
         this.repositories = repositories;
         this.configuration = configuration;
+        // Opened at start: a repository URL James cannot serve stops James now rather than at the
+        // first message, and WebAdmin's /mailRepositories lists parked mail again after a restart.
+        for (Domain domain : configuration.domains()) {
+            repository(domain);
+        }
     }
 
     public MailKey park(Domain domain, Mail mail) throws MessagingException {
@@ -64,8 +69,9 @@ public class ParkedMailStore {
         try {
             return repositories.select(configuration.repositoryUrl(domain));
         } catch (MailRepositoryStore.MailRepositoryStoreException e) {
-            throw new MessagingException("Cannot open the parked-mail repository "
-                + configuration.repositoryUrl(domain).asString() + " (check mailrepositorystore.xml declares its protocol)", e);
+            throw new MessagingException("conf/" + AtrnConfiguration.FILE_NAME + ": key 'repositoryUrlPrefix': James cannot open "
+                + configuration.repositoryUrl(domain).asString() + " (" + e.getMessage() + "). Fix: use a protocol that "
+                + "conf/mailrepositorystore.xml declares, for example " + AtrnConfiguration.DEFAULT_REPOSITORY_PREFIX + ".", e);
         }
     }
 }

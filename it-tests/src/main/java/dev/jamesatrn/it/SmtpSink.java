@@ -6,15 +6,22 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** A local SMTP server standing in for the customer's MTA behind fetchmail: accepts everything. */
-final class SmtpSink implements AutoCloseable {
+public final class SmtpSink implements AutoCloseable {
     private final ServerSocket server;
-    private final CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+    private final CustomerServer customer;
     private final Thread acceptor;
 
     SmtpSink() throws IOException {
-        server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+        this(0, message -> {
+        });
+    }
+
+    SmtpSink(int port, Consumer<CustomerServer.Received> onReceived) throws IOException {
+        customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL, onReceived);
+        server = new ServerSocket(port, 10, InetAddress.getLoopbackAddress());
         acceptor = new Thread(this::acceptLoop, "smtp-sink");
         acceptor.setDaemon(true);
         acceptor.start();

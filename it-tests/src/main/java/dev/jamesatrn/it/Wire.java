@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Byte-level SMTP line I/O for the test peers: no charset decoding of message data. */
-final class Wire {
+public final class Wire {
     private Wire() {
     }
 

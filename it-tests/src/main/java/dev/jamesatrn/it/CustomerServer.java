@@ -8,13 +8,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The customer's SMTP server role, as a test peer: after ATRN's 250 (or as a plain sink for
  * fetchmail) it greets, answers EHLO, and records each message exactly as received. A
  * {@link Script} can change any reply or cut the connection at any step.
  */
-final class CustomerServer {
+public final class CustomerServer {
     record Received(String mailFrom, List<String> rcptTo, byte[] data) {
     }
 
@@ -28,9 +29,16 @@ final class CustomerServer {
     final List<Received> received = new CopyOnWriteArrayList<>();
     final List<String> commands = new CopyOnWriteArrayList<>();
     private final Script script;
+    private final Consumer<Received> onReceived;
 
     CustomerServer(Script script) {
+        this(script, message -> {
+        });
+    }
+
+    CustomerServer(Script script, Consumer<Received> onReceived) {
         this.script = script;
+        this.onReceived = onReceived;
     }
 
     /** Serves one SMTP session; returns normally on QUIT or when the script hangs up. */
@@ -90,7 +98,9 @@ final class CustomerServer {
                         return;
                     }
                     if (reply.get().startsWith("2")) {
-                        received.add(new Received(mailFrom, List.copyOf(rcpts), data));
+                        Received message = new Received(mailFrom, List.copyOf(rcpts), data);
+                        received.add(message);
+                        onReceived.accept(message);
                     }
                     Wire.writeLine(out, reply.get());
                     index++;

@@ -1,0 +1,134 @@
+package dev.jamesatrn.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * James 3.8.1 as a separate {@code java} process laid out like the {@code apache/james:memory}
+ * image: {@code conf/} from config-samples, {@code extensions-jars/} holding only our jar,
+ * James's own classpath from Maven, {@code -Dworking.directory} pointing at the layout.
+ */
+public final class JamesProcess implements AutoCloseable {
+    public static final String MAIN_CLASS = "org.apache.james.MemoryJamesServerMain";
+
+    public record Ports(int inbound, int odmr, int webAdmin) {
+    }
+
+    private final Process process;
+    private final Path workingDirectory;
+
+    private JamesProcess(Process process, Path workingDirectory) {
+        this.process = process;
+        this.workingDirectory = workingDirectory;
+    }
+
+    public static Path extensionJar() {
+        return Path.of(System.getProperty("atrn.extension.jar",
+            JamesLayout.repositoryRoot().resolve("extension/target/james-atrn-0.1.0-SNAPSHOT.jar").toString()));
+    }
+
+    public static Path jamesClasspathFile() {
+        return Path.of(System.getProperty("atrn.james.classpath",
+            JamesLayout.repositoryRoot().resolve("it-tests/target/james-classpath.txt").toString()));
+    }
+
+    /**
+     * Lays out (or re-lays out, keeping {@code var/} and so the parked mail) and starts James.
+     *
+     * @param log where James's console output goes; null to share this process's console
+     */
+    public static JamesProcess start(Path workingDirectory, String host, Ports ports, Path log) throws IOException {
+        JamesLayout.create(workingDirectory, Map.of(
+            JamesLayout.INBOUND, host + ":" + ports.inbound(),
+            JamesLayout.ODMR, host + ":" + ports.odmr()), ports.webAdmin());
+        Path extensions = workingDirectory.resolve("extensions-jars");
+        Files.createDirectories(extensions);
+        Path jar = extensionJar();
+        if (!Files.isRegularFile(jar)) {
+            throw new IOException("Extension jar " + jar + " is missing: run mvn install -DskipTests first");
+        }
+        Files.copy(jar, extensions.resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        String classpath = Files.readString(jamesClasspathFile(), StandardCharsets.UTF_8).trim();
+
+        List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xms256m", "-Xmx1g",
+            "-Dworking.directory=" + workingDirectory.toAbsolutePath(),
+            "-Dlogback.configurationFile=" + workingDirectory.resolve("conf/logback.xml").toAbsolutePath(),
+            "-cp", classpath,
+            MAIN_CLASS));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true);
+        if (log == null) {
+            builder.inheritIO();
+        } else {
+            builder.redirectOutput(log.toFile());
+        }
+        JamesProcess james = new JamesProcess(builder.start(), workingDirectory);
+        james.awaitListening(host, ports, Duration.ofSeconds(120));
+        return james;
+    }
+
+    private void awaitListening(String host, Ports ports, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int port : List.of(ports.inbound(), ports.odmr(), ports.webAdmin())) {
+            while (!accepts(host, port)) {
+                if (!process.isAlive()) {
+                    throw new IOException("James exited with code " + process.exitValue() + " before listening on " + port);
+                }
+                if (System.nanoTime() > deadline) {
+                    close();
+                    throw new IOException("James did not listen on " + host + ":" + port + " within " + timeout.toSeconds() + " s");
+                }
+                try {
+                    // polling a TCP port has no event to wait on; 200 ms keeps start-up detection cheap
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
+    }
+
+    private static boolean accepts(String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public Path workingDirectory() {
+        return workingDirectory;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** SIGTERM, as {@code docker stop} does; James's shutdown hook stops it cleanly. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UncheckedIOException(new IOException("interrupted while stopping James", e));
+        }
+    }
+}
