@@ -1,0 +1,117 @@
+package dev.jamesatrn.mailets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import org.apache.commons.configuration2.ex.ConfigurationException;
+import org.apache.james.core.Domain;
+import org.apache.james.core.MailAddress;
+import org.apache.james.server.core.configuration.FileConfigurationProvider;
+import org.junit.jupiter.api.Test;
+
+class AtrnConfigurationTest {
+    private static final String SOURCE = "conf/atrn.xml";
+    private static final String LOGINS = "<logins><login name=\"customer\" secret=\"s1\"/><login name=\"other\" secret=\"s2\"/></logins>";
+
+    private static AtrnConfiguration parse(String body) throws Exception {
+        String xml = "<atrn>" + body + "</atrn>";
+        return AtrnConfiguration.parse(FileConfigurationProvider.getConfig(
+            new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8))), SOURCE);
+    }
+
+    @Test
+    void aMinimalFileGivesTheDocumentedDefaults() throws Exception {
+        AtrnConfiguration configuration = parse(LOGINS
+            + "<domains><domain name=\"Customer.Example.\"><login>customer</login></domain></domains>");
+
+        assertThat(configuration.domains()).containsExactly(Domain.of("customer.example"));
+        assertThat(configuration.domainsClaimableBy("customer")).containsExactly(Domain.of("customer.example"));
+        assertThat(configuration.domainsClaimableBy("other")).isEmpty();
+        assertThat(configuration.repositoryUrl(Domain.of("customer.example")).asString())
+            .isEqualTo("file://var/mail/atrn/customer.example");
+        assertThat(configuration.allowPlainAuthWithoutTls()).isFalse();
+        assertThat(configuration.bounceProcessor()).isEqualTo("bounces");
+        assertThat(configuration.timeouts()).isEqualTo(AtrnConfiguration.Timeouts.RFC_5321);
+        assertThat(configuration.domain(Domain.of("customer.example")).orElseThrow()
+            .accepts(new MailAddress("anyone@customer.example"))).isTrue();
+    }
+
+    @Test
+    void recipientListsTimeoutsAndSeveralLoginsAreRead() throws Exception {
+        AtrnConfiguration configuration = parse(LOGINS
+            + "<timeouts><greeting>30s</greeting><dataTermination>2m</dataTermination></timeouts>"
+            + "<domains><domain name=\"customer.example\"><login>customer, other</login>"
+            + "<recipients>alice, bob@customer.example</recipients></domain></domains>");
+
+        AtrnConfiguration.AtrnDomain domain = configuration.domain(Domain.of("customer.example")).orElseThrow();
+        assertThat(domain.logins()).containsExactly("customer", "other");
+        assertThat(domain.accepts(new MailAddress("alice@customer.example"))).isTrue();
+        assertThat(domain.accepts(new MailAddress("bob@customer.example"))).isTrue();
+        assertThat(domain.accepts(new MailAddress("mallory@customer.example"))).isFalse();
+        assertThat(configuration.timeouts().greeting()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(configuration.timeouts().dataTermination()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(configuration.timeouts().rcpt()).isEqualTo(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void anUnknownKeyIsNamedWithTheFile() {
+        assertThatThrownBy(() -> parse(LOGINS + "<repositoryUrlPrefx>file://x/</repositoryUrlPrefx>"
+            + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>"))
+            .isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("conf/atrn.xml: key 'repositoryUrlPrefx': unknown key");
+    }
+
+    @Test
+    void aDomainWithoutLoginIsRefusedWithTheFix() {
+        assertThatThrownBy(() -> parse(LOGINS + "<domains><domain name=\"customer.example\"/></domains>"))
+            .hasMessageContaining("conf/atrn.xml: key 'domains.domain.login': domain 'customer.example' has no login allowed to claim it")
+            .hasMessageContaining("Fix: add <login>LOGIN</login> inside <domain name=\"customer.example\">");
+    }
+
+    @Test
+    void aLoginWithoutSecretOrEntryIsRefused() {
+        assertThatThrownBy(() -> parse("<logins><login name=\"customer\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>customer</login><login>ghost</login></domain></domains>"))
+            .hasMessageContaining("login 'customer' has no secret")
+            .hasMessageContaining("names login 'ghost' which has no <login> entry");
+    }
+
+    @Test
+    void aMalformedRepositoryUrlIsRefused() {
+        assertThatThrownBy(() -> parse(LOGINS + "<repositoryUrlPrefix>var/mail/atrn</repositoryUrlPrefix>"
+            + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>"))
+            .hasMessageContaining("key 'repositoryUrlPrefix': 'var/mail/atrn/' is not a mail repository URL");
+    }
+
+    @Test
+    void noDomainAtAllIsRefused() {
+        assertThatThrownBy(() -> parse(LOGINS)).hasMessageContaining("key 'domains.domain': no ATRN domain is declared");
+    }
+
+    @Test
+    void badValuesAreAllReportedAtOnce() {
+        assertThatThrownBy(() -> parse(LOGINS + "<timeouts><rcpt>soon</rcpt></timeouts>"
+            + "<allowPlainAuthWithoutTls>yes</allowPlainAuthWithoutTls>"
+            + "<domains><domain name=\"not a domain\"><login>customer</login></domain>"
+            + "<domain name=\"customer.example\"><login>customer</login><recipients>x@elsewhere.example</recipients></domain>"
+            + "</domains>"))
+            .hasMessageContaining("key 'timeouts.rcpt': 'soon' is not a duration")
+            .hasMessageContaining("key 'allowPlainAuthWithoutTls': 'yes' is not a boolean")
+            .hasMessageContaining("key 'domains.domain[@name]': 'not a domain' is not a domain name")
+            .hasMessageContaining("'x@elsewhere.example' is not in domain 'customer.example'");
+    }
+
+    @Test
+    void domainSpellingIsNormalizedInOnePlace() {
+        assertThat(AtrnConfiguration.normalizeDomain("Customer.EXAMPLE.")).contains(Domain.of("customer.example"));
+        assertThat(AtrnConfiguration.normalizeDomain("customer")).isEmpty();
+        assertThat(AtrnConfiguration.normalizeDomain("[127.0.0.1]")).isEmpty();
+        assertThat(AtrnConfiguration.normalizeDomain("-bad.example")).isEmpty();
+        assertThat(AtrnConfiguration.normalizeDomain("a..example")).isEmpty();
+        assertThat(AtrnConfiguration.normalizeDomain("")).isEmpty();
+    }
+}
