@@ -52,300 +52,386 @@ class AtrnCoreTest {
         return client;
     }
 
-    // ---- Inbound_ ----
-        @Test
-        void mailForAnAtrnDomainIsAcceptedWithoutAuthAndParked(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.simple("held", "alice@customer.example"));
+    // ---- inbound: the "atrn" address class ----
 
-            assertThat(probe(server).all("customer.example"))
-                .singleElement()
-                .satisfies(parked -> assertThat(parked.recipients()).containsExactly("alice@customer.example"));
+    @Test
+    void mailForAnAtrnDomainIsAcceptedWithoutAuthAndParked(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("held", "alice@customer.example"));
+
+        assertThat(probe(server).all("customer.example"))
+            .singleElement()
+            .satisfies(parked -> assertThat(parked.recipients()).containsExactly("alice@customer.example"));
+    }
+
+    @Test
+    void unknownRecipientOfADomainWithARecipientListGets550(GuiceJamesServer server) throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
+            List.of("mallory@other.example", "alice@other.example"), Messages.simple("listed", "alice@other.example"));
+
+        assertThat(replies.get(0)).startsWith("550 5.1.1");
+        assertThat(replies.get(1)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> probe(server).count("other.example") == 1);
+        assertThat(probe(server).all("other.example").get(0).recipients()).containsExactly("alice@other.example");
+    }
+
+    @Test
+    void otherRemoteDomainsStillNeedAuthToRelay() throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
+            List.of("someone@elsewhere.test"), Messages.simple("relay", "someone@elsewhere.test"));
+
+        assertThat(replies.get(0)).startsWith("550 5.7.1");
+    }
+
+    @Test
+    void aMessageForSeveralAtrnDomainsIsSplitPerDomain(GuiceJamesServer server) throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
+            List.of("alice@customer.example", "bob@customer.example", "carol@customer2.example", "alice@other.example"),
+            Messages.simple("split", "many"));
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1
+            && probe(server).count("customer2.example") == 1 && probe(server).count("other.example") == 1);
+        assertThat(probe(server).all("customer.example").get(0).recipients())
+            .containsExactly("alice@customer.example", "bob@customer.example");
+        assertThat(probe(server).all("customer2.example").get(0).recipients()).containsExactly("carol@customer2.example");
+        assertThat(probe(server).all("other.example").get(0).recipients()).containsExactly("alice@other.example");
+    }
+
+    // ---- the ODMR port ----
+
+    @Test
+    void ehloListsCramMd5FirstAndAtrn() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            assertThat(client.greeting.get(0)).startsWith("220");
+            List<String> ehlo = client.command("EHLO customer.example");
+            assertThat(ehlo).anyMatch(line -> line.substring(4).equals("AUTH CRAM-MD5"));
+            assertThat(ehlo).anyMatch(line -> line.substring(4).equals("ATRN"));
+            assertThat(ehlo).anyMatch(line -> line.substring(4).equals("STARTTLS"));
+            assertThat(ehlo).noneMatch(line -> line.contains("PIPELINING"));
+        }
+    }
+
+    @Test
+    void mailTransactionVerbsGet502() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.command("MAIL FROM:<a@b.example>").get(0)).startsWith("502 5.5.1");
+            assertThat(client.command("RCPT TO:<a@b.example>").get(0)).startsWith("502 5.5.1");
+            assertThat(client.command("DATA").get(0)).startsWith("502 5.5.1");
+            assertThat(client.command("VRFY alice").get(0)).startsWith("502 5.5.1");
+            assertThat(client.command("NOOP").get(0)).startsWith("250");
+            assertThat(client.command("QUIT").get(0)).startsWith("221");
+        }
+    }
+
+    @Test
+    void wrongSecretGets535() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.authCramMd5("customer", "wrong").get(0)).startsWith("535 5.7.8");
+            assertThat(client.authCramMd5("nobody", "customer-secret").get(0)).startsWith("535 5.7.8");
+        }
+    }
+
+    @Test
+    void plainIsRefusedBeforeStartTls() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            List<String> ehlo = client.command("EHLO customer.example");
+            assertThat(ehlo).noneMatch(line -> line.contains("PLAIN"));
+            assertThat(client.authPlain("customer", "customer-secret").get(0)).startsWith("538 5.7.11");
+        }
+    }
+
+    @Test
+    void atrnBeforeAuthGets530() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("530");
+        }
+    }
+
+    @Test
+    void malformedDomainGets501() throws Exception {
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example,,customer2.example").get(0)).startsWith("501");
+            assertThat(client.command("ATRN -bad-.example").get(0)).startsWith("501");
+            assertThat(client.command("ATRN [127.0.0.1]").get(0)).startsWith("501");
+            // the session goes on after a syntax error
+            assertThat(client.command("NOOP").get(0)).startsWith("250");
+        }
+    }
+
+    @Test
+    void aDomainTheLoginMayNotClaimGets450AndNothingIsSent(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("kept", "alice@customer.example"));
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example,other.example").get(0)).startsWith("450");
+            assertThat(client.command("ATRN other.example").get(0)).startsWith("450");
+        }
+        assertThat(probe(server).count("customer.example")).isEqualTo(1);
+    }
+
+    @Test
+    void noParkedMailGets453() throws Exception {
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).isEqualTo("453 You have no mail");
+        }
+    }
+
+    // ---- the reversed session ----
+
+    @Test
+    void bareAtrnDeliversEveryDomainOfTheLoginInOneSessionByteExact(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.tricky("alice@customer.example"));
+        park(server, "customer2.example", "carol@customer2.example", Messages.simple("second", "carol@customer2.example"));
+        park(server, "other.example", "alice@other.example", Messages.simple("not-yours", "alice@other.example"));
+        List<ParkedProbe.Parked> parked = new ArrayList<>(probe(server).all("customer.example"));
+        parked.addAll(probe(server).all("customer2.example"));
+
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN").get(0)).isEqualTo("250 OK now reversing the connection");
+            client.serve(customer);
+            assertThat(client.closedByPeer()).isTrue();
         }
 
-        @Test
-        void unknownRecipientOfADomainWithARecipientListGets550(GuiceJamesServer server) throws Exception {
-            List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
-                List.of("mallory@other.example", "alice@other.example"), Messages.simple("listed", "alice@other.example"));
-
-            assertThat(replies.get(0)).startsWith("550 5.1.1");
-            assertThat(replies.get(1)).startsWith("250");
-            await().atMost(30, SECONDS).until(() -> probe(server).count("other.example") == 1);
-            assertThat(probe(server).all("other.example").get(0).recipients()).containsExactly("alice@other.example");
-        }
-
-        @Test
-        void otherRemoteDomainsStillNeedAuthToRelay() throws Exception {
-            List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
-                List.of("someone@elsewhere.test"), Messages.simple("relay", "someone@elsewhere.test"));
-
-            assertThat(replies.get(0)).startsWith("550 5.7.1");
-        }
-
-        @Test
-        void aMessageForSeveralAtrnDomainsIsSplitPerDomain(GuiceJamesServer server) throws Exception {
-            List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
-                List.of("alice@customer.example", "bob@customer.example", "carol@customer2.example", "alice@other.example"),
-                Messages.simple("split", "many"));
-            assertThat(replies.get(replies.size() - 1)).startsWith("250");
-
-            await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1
-                && probe(server).count("customer2.example") == 1 && probe(server).count("other.example") == 1);
-            assertThat(probe(server).all("customer.example").get(0).recipients())
-                .containsExactly("alice@customer.example", "bob@customer.example");
-            assertThat(probe(server).all("customer2.example").get(0).recipients()).containsExactly("carol@customer2.example");
-            assertThat(probe(server).all("other.example").get(0).recipients()).containsExactly("alice@other.example");
-        }
-
-    // ---- OdmrPort ----
-        @Test
-        void ehloListsCramMd5FirstAndAtrn() throws Exception {
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
-                assertThat(client.greeting.get(0)).startsWith("220");
-                List<String> ehlo = client.command("EHLO customer.example");
-                assertThat(ehlo).anyMatch(line -> line.substring(4).equals("AUTH CRAM-MD5"));
-                assertThat(ehlo).anyMatch(line -> line.substring(4).equals("ATRN"));
-                assertThat(ehlo).anyMatch(line -> line.substring(4).equals("STARTTLS"));
-                assertThat(ehlo).noneMatch(line -> line.contains("PIPELINING"));
-            }
-        }
-
-        @Test
-        void mailTransactionVerbsGet502() throws Exception {
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
-                client.command("EHLO customer.example");
-                assertThat(client.command("MAIL FROM:<a@b.example>").get(0)).startsWith("502 5.5.1");
-                assertThat(client.command("RCPT TO:<a@b.example>").get(0)).startsWith("502 5.5.1");
-                assertThat(client.command("DATA").get(0)).startsWith("502 5.5.1");
-                assertThat(client.command("VRFY alice").get(0)).startsWith("502 5.5.1");
-                assertThat(client.command("NOOP").get(0)).startsWith("250");
-                assertThat(client.command("QUIT").get(0)).startsWith("221");
-            }
-        }
-
-        @Test
-        void wrongSecretGets535() throws Exception {
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
-                client.command("EHLO customer.example");
-                assertThat(client.authCramMd5("customer", "wrong").get(0)).startsWith("535 5.7.8");
-                assertThat(client.authCramMd5("nobody", "customer-secret").get(0)).startsWith("535 5.7.8");
-            }
-        }
-
-        @Test
-        void plainIsRefusedBeforeStartTls() throws Exception {
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
-                List<String> ehlo = client.command("EHLO customer.example");
-                assertThat(ehlo).noneMatch(line -> line.contains("PLAIN"));
-                assertThat(client.authPlain("customer", "customer-secret").get(0)).startsWith("538 5.7.11");
-            }
-        }
-
-        @Test
-        void atrnBeforeAuthGets530() throws Exception {
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
-                client.command("EHLO customer.example");
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("530");
-            }
-        }
-
-        @Test
-        void malformedDomainGets501() throws Exception {
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example,,customer2.example").get(0)).startsWith("501");
-                assertThat(client.command("ATRN -bad-.example").get(0)).startsWith("501");
-                assertThat(client.command("ATRN [127.0.0.1]").get(0)).startsWith("501");
-                // the session goes on after a syntax error
-                assertThat(client.command("NOOP").get(0)).startsWith("250");
-            }
-        }
-
-        @Test
-        void aDomainTheLoginMayNotClaimGets450AndNothingIsSent(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.simple("kept", "alice@customer.example"));
-
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example,other.example").get(0)).startsWith("450");
-                assertThat(client.command("ATRN other.example").get(0)).startsWith("450");
-            }
-            assertThat(probe(server).count("customer.example")).isEqualTo(1);
-        }
-
-        @Test
-        void noParkedMailGets453() throws Exception {
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example").get(0)).isEqualTo("453 You have no mail");
-            }
-        }
-
-    // ---- ReversedSession ----
-        @Test
-        void bareAtrnDeliversEveryDomainOfTheLoginInOneSessionByteExact(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.tricky("alice@customer.example"));
-            park(server, "customer2.example", "carol@customer2.example", Messages.simple("second", "carol@customer2.example"));
-            park(server, "other.example", "alice@other.example", Messages.simple("not-yours", "alice@other.example"));
-            List<ParkedProbe.Parked> parked = new ArrayList<>(probe(server).all("customer.example"));
-            parked.addAll(probe(server).all("customer2.example"));
-
-            CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN").get(0)).isEqualTo("250 OK now reversing the connection");
-                client.serve(customer);
-                assertThat(client.closedByPeer()).isTrue();
-            }
-
-            assertThat(customer.received).hasSize(2);
-            for (ParkedProbe.Parked original : parked) {
-                assertThat(customer.received).anySatisfy(received -> {
-                    assertThat(received.data()).isEqualTo(original.bytes());
-                    assertThat(received.rcptTo()).containsExactlyElementsOf(
-                        original.recipients().stream().map(r -> "<" + r + ">").toList());
-                });
-            }
-            assertThat(Messages.body(customer.received.stream()
-                .filter(r -> r.rcptTo().contains("<alice@customer.example>")).findFirst().orElseThrow().data()))
-                .isEqualTo(Messages.body(Messages.tricky("alice@customer.example")));
-            assertThat(customer.commands).anyMatch(c -> c.startsWith("MAIL FROM:<sender@sender.test> SIZE=") && c.endsWith(" BODY=8BITMIME"));
-            assertThat(customer.commands.get(customer.commands.size() - 1)).isEqualTo("QUIT");
-            await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0
-                && probe(server).count("customer2.example") == 0);
-            assertThat(probe(server).count("other.example")).isEqualTo(1);
-        }
-
-        @Test
-        void explicitMultiDomainAtrnDeliversOnlyTheListedDomains(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.simple("one", "alice@customer.example"));
-            park(server, "customer2.example", "carol@customer2.example", Messages.simple("two", "carol@customer2.example"));
-
-            CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN Customer2.Example.").get(0)).startsWith("250");
-                client.serve(customer);
-            }
-
-            assertThat(customer.received).singleElement()
-                .satisfies(r -> assertThat(r.rcptTo()).containsExactly("<carol@customer2.example>"));
-            await().atMost(10, SECONDS).until(() -> probe(server).count("customer2.example") == 0);
-            assertThat(probe(server).count("customer.example")).isEqualTo(1);
-        }
-
-        @Test
-        void a4xxToEndOfDataLeavesTheMessageParked(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.simple("deferred", "alice@customer.example"));
-            CustomerServer customer = new CustomerServer((step, index, reply) ->
-                Optional.of(step.equals("END") ? "451 4.3.0 try later" : reply));
-
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                client.serve(customer);
-            }
-
-            assertThat(customer.commands).contains("QUIT");
-            assertThat(probe(server).count("customer.example")).isEqualTo(1);
-        }
-
-        @Test
-        void a5xxBouncesToTheSenderAndRemovesTheMessage(GuiceJamesServer server) throws Exception {
-            // The sender lives in another ATRN domain so its DSN is parked where the test can read it.
-            List<String> replies = Inbound.send(PORTS.inboundPort, "postmaster@customer2.example",
-                List.of("alice@customer.example"), Messages.simple("refused", "alice@customer.example"));
-            assertThat(replies.get(0)).startsWith("250");
-            await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1);
-            CustomerServer customer = new CustomerServer((step, index, reply) ->
-                Optional.of(step.equals("END") ? "554 5.6.0 content rejected" : reply));
-
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                client.serve(customer);
-            }
-
-            await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
-            await().atMost(30, SECONDS).until(() -> probe(server).count("customer2.example") == 1);
-            ParkedProbe.Parked dsn = probe(server).all("customer2.example").get(0);
-            assertThat(dsn.recipients()).containsExactly("postmaster@customer2.example");
-            assertThat(new String(dsn.bytes(), StandardCharsets.ISO_8859_1))
-                .contains("message/delivery-status")
-                .contains("alice@customer.example");
-        }
-
-        @Test
-        void aDisconnectMidDataLeavesTheMessageParkedAndReleasesTheDomain(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.simple("cut", "alice@customer.example"));
-            CustomerServer cutting = new CustomerServer((step, index, reply) ->
-                step.equals("DATA-STREAM") ? Optional.empty() : Optional.of(reply));
-
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                client.serve(cutting);
-            }
-            assertThat(probe(server).count("customer.example")).isEqualTo(1);
-
-            CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
-            await().atMost(10, SECONDS).untilAsserted(() -> {
-                try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                    assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                    client.serve(customer);
-                }
+        assertThat(customer.received).hasSize(2);
+        for (ParkedProbe.Parked original : parked) {
+            assertThat(customer.received).anySatisfy(received -> {
+                assertThat(received.data()).isEqualTo(original.bytes());
+                assertThat(received.rcptTo()).containsExactlyElementsOf(
+                    original.recipients().stream().map(r -> "<" + r + ">").toList());
             });
-            assertThat(customer.received).hasSize(1);
-            await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
+        }
+        assertThat(Messages.body(customer.received.stream()
+            .filter(r -> r.rcptTo().contains("<alice@customer.example>")).findFirst().orElseThrow().data()))
+            .isEqualTo(Messages.body(Messages.tricky("alice@customer.example")));
+        assertThat(customer.commands).anyMatch(c -> c.startsWith("MAIL FROM:<sender@sender.test> SIZE=") && c.endsWith(" BODY=8BITMIME"));
+        assertThat(customer.commands.get(customer.commands.size() - 1)).isEqualTo("QUIT");
+        await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0
+            && probe(server).count("customer2.example") == 0);
+        assertThat(probe(server).count("other.example")).isEqualTo(1);
+    }
+
+    @Test
+    void explicitMultiDomainAtrnDeliversOnlyTheListedDomains(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("one", "alice@customer.example"));
+        park(server, "customer2.example", "carol@customer2.example", Messages.simple("two", "carol@customer2.example"));
+
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN Customer2.Example.").get(0)).startsWith("250");
+            client.serve(customer);
         }
 
-        @Test
-        void aSecondAtrnForADomainBeingDrainedGets451(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.simple("busy", "alice@customer.example"));
-            CountDownLatch firstHoldsTheDomain = new CountDownLatch(1);
-            CountDownLatch secondWasAnswered = new CountDownLatch(1);
-            CustomerServer slow = new CustomerServer((step, index, reply) -> {
-                if (step.equals("greeting")) {
-                    firstHoldsTheDomain.countDown();
-                    try {
-                        secondWasAnswered.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return Optional.of(reply);
-            });
+        assertThat(customer.received).singleElement()
+            .satisfies(r -> assertThat(r.rcptTo()).containsExactly("<carol@customer2.example>"));
+        await().atMost(10, SECONDS).until(() -> probe(server).count("customer2.example") == 0);
+        assertThat(probe(server).count("customer.example")).isEqualTo(1);
+    }
 
-            CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
-                try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                    assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                    client.serve(slow);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            firstHoldsTheDomain.await();
-            try (OdmrClient second = authenticated("customer", "customer-secret")) {
-                assertThat(second.command("ATRN customer.example,customer2.example").get(0))
-                    .startsWith("451 4.3.0 customer.example is being delivered by another ODMR session");
-            } finally {
-                secondWasAnswered.countDown();
-            }
-            first.get();
+    @Test
+    void a4xxToEndOfDataLeavesTheMessageParked(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("deferred", "alice@customer.example"));
+        CustomerServer customer = new CustomerServer((step, index, reply) ->
+            Optional.of(step.equals("END") ? "451 4.3.0 try later" : reply));
 
-            assertThat(slow.received).hasSize(1);
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(customer);
         }
 
-        @Test
-        void startTlsThenAuthThenAtrnKeepsTheReversedSessionEncrypted(GuiceJamesServer server) throws Exception {
-            park(server, "customer.example", "alice@customer.example", Messages.tricky("alice@customer.example"));
-            byte[] parked = probe(server).all("customer.example").get(0).bytes();
-            CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        assertThat(customer.commands).contains("QUIT");
+        assertThat(probe(server).count("customer.example")).isEqualTo(1);
+    }
 
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
-                client.command("EHLO customer.example");
-                assertThat(OdmrClient.code(client.startTls())).isEqualTo("220");
-                List<String> ehlo = client.command("EHLO customer.example");
-                assertThat(ehlo).anyMatch(line -> line.substring(4).equals("AUTH CRAM-MD5 PLAIN LOGIN"));
-                assertThat(client.authPlain("customer", "customer-secret").get(0)).startsWith("235");
+    @Test
+    void a5xxBouncesToTheSenderAndRemovesTheMessage(GuiceJamesServer server) throws Exception {
+        // The sender lives in another ATRN domain so its DSN is parked where the test can read it.
+        List<String> replies = Inbound.send(PORTS.inboundPort, "postmaster@customer2.example",
+            List.of("alice@customer.example"), Messages.simple("refused", "alice@customer.example"));
+        assertThat(replies.get(0)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1);
+        CustomerServer customer = new CustomerServer((step, index, reply) ->
+            Optional.of(step.equals("END") ? "554 5.6.0 content rejected" : reply));
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer2.example") == 1);
+        ParkedProbe.Parked dsn = probe(server).all("customer2.example").get(0);
+        assertThat(dsn.recipients()).containsExactly("postmaster@customer2.example");
+        assertThat(new String(dsn.bytes(), StandardCharsets.ISO_8859_1))
+            .contains("message/delivery-status")
+            .contains("alice@customer.example");
+    }
+
+    @Test
+    void aDisconnectMidDataLeavesTheMessageParkedAndReleasesTheDomain(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("cut", "alice@customer.example"));
+        CustomerServer cutting = new CustomerServer((step, index, reply) ->
+            step.equals("DATA-STREAM") ? Optional.empty() : Optional.of(reply));
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(cutting);
+        }
+        assertThat(probe(server).count("customer.example")).isEqualTo(1);
+
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        await().atMost(10, SECONDS).untilAsserted(() -> {
+            try (OdmrClient client = authenticated("customer", "customer-secret")) {
                 assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                // every byte below travels inside the TLS session negotiated before AUTH
-                assertThat(client.isEncrypted()).isTrue();
                 client.serve(customer);
             }
+        });
+        assertThat(customer.received).hasSize(1);
+        await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
+    }
 
-            assertThat(customer.received).singleElement().satisfies(r -> assertThat(r.data()).isEqualTo(parked));
-            await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
+    @Test
+    void aSecondAtrnForADomainBeingDrainedGets451(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("busy", "alice@customer.example"));
+        CountDownLatch firstHoldsTheDomain = new CountDownLatch(1);
+        CountDownLatch secondWasAnswered = new CountDownLatch(1);
+        CustomerServer slow = new CustomerServer((step, index, reply) -> {
+            if (step.equals("greeting")) {
+                firstHoldsTheDomain.countDown();
+                try {
+                    secondWasAnswered.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Optional.of(reply);
+        });
+
+        CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
+            try (OdmrClient client = authenticated("customer", "customer-secret")) {
+                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+                client.serve(slow);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        firstHoldsTheDomain.await();
+        try (OdmrClient second = authenticated("customer", "customer-secret")) {
+            assertThat(second.command("ATRN customer.example,customer2.example").get(0))
+                .startsWith("451 4.3.0 customer.example is being delivered by another ODMR session");
+        } finally {
+            secondWasAnswered.countDown();
         }
+        first.get();
+
+        assertThat(slow.received).hasSize(1);
+    }
+
+    @Test
+    void startTlsThenAuthThenAtrnKeepsTheReversedSessionEncrypted(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.tricky("alice@customer.example"));
+        byte[] parked = probe(server).all("customer.example").get(0).bytes();
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(OdmrClient.code(client.startTls())).isEqualTo("220");
+            List<String> ehlo = client.command("EHLO customer.example");
+            assertThat(ehlo).anyMatch(line -> line.substring(4).equals("AUTH CRAM-MD5 PLAIN LOGIN"));
+            assertThat(client.authPlain("customer", "customer-secret").get(0)).startsWith("235");
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            // every byte below travels inside the TLS session negotiated before AUTH
+            assertThat(client.isEncrypted()).isTrue();
+            client.serve(customer);
+        }
+
+        assertThat(customer.received).singleElement().satisfies(r -> assertThat(r.data()).isEqualTo(parked));
+        await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
+    }
+
+    @Test
+    void perRecipientOutcomes5xxBouncesOneRecipientAnd4xxKeepsAnother(GuiceJamesServer server) throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "postmaster@customer2.example",
+            List.of("alice@customer.example", "bob@customer.example", "carol@customer.example"),
+            Messages.simple("per-rcpt", "team@customer.example"));
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1);
+        CustomerServer customer = new CustomerServer((step, index, reply) -> {
+            if (step.equals("RCPT <bob@customer.example>")) {
+                return Optional.of("550 5.1.1 no such user");
+            }
+            if (step.equals("RCPT <carol@customer.example>")) {
+                return Optional.of("452 4.2.2 mailbox full");
+            }
+            return Optional.of(reply);
+        });
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        assertThat(customer.received).singleElement()
+            .satisfies(r -> assertThat(r.rcptTo()).containsExactly("<alice@customer.example>"));
+        // carol is still owed, and only carol
+        assertThat(probe(server).all("customer.example")).singleElement()
+            .satisfies(parked -> assertThat(parked.recipients()).containsExactly("carol@customer.example"));
+        // bob was bounced to the sender
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer2.example") == 1);
+        String dsn = new String(probe(server).all("customer2.example").get(0).bytes(), StandardCharsets.ISO_8859_1);
+        assertThat(dsn).contains("bob@customer.example").doesNotContain("Final-Recipient: rfc822; alice@customer.example");
+    }
+
+    @Test
+    void aCustomerThatRefusesEhloIsGreetedWithHelo(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("helo", "alice@customer.example"));
+        CustomerServer oldFashioned = new CustomerServer((step, index, reply) ->
+            Optional.of(step.equals("EHLO") ? "502 5.5.1 EHLO not implemented" : reply));
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(oldFashioned);
+        }
+
+        assertThat(oldFashioned.commands).anyMatch(c -> c.startsWith("HELO "));
+        // no ESMTP parameters towards a HELO-only server
+        assertThat(oldFashioned.commands).contains("MAIL FROM:<sender@sender.test>");
+        assertThat(oldFashioned.received).hasSize(1);
+    }
+
+    @Test
+    void authExchangesCanBeCancelledOrGarbledWithoutEndingTheSession() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.command("AUTH").get(0)).startsWith("501");
+            assertThat(client.command("AUTH DIGEST-MD5").get(0)).startsWith("504");
+            assertThat(client.command("AUTH CRAM-MD5").get(0)).startsWith("334 ");
+            assertThat(client.command("*").get(0)).startsWith("501 5.0.0");
+            assertThat(client.command("AUTH CRAM-MD5").get(0)).startsWith("334 ");
+            assertThat(client.command("%%% not base64 %%%").get(0)).startsWith("501 5.5.2");
+            assertThat(OdmrClient.code(client.authCramMd5("customer", "customer-secret"))).isEqualTo("235");
+            assertThat(client.command("AUTH CRAM-MD5").get(0)).startsWith("503");
+        }
+    }
+
+    @Test
+    void loginMechanismWorksOnceTlsIsUp() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.command("AUTH LOGIN").get(0)).startsWith("538");
+            client.startTls();
+            client.command("EHLO customer.example");
+            assertThat(client.command("AUTH LOGIN").get(0)).isEqualTo("334 VXNlcm5hbWU6");
+            assertThat(client.command(b64("customer")).get(0)).isEqualTo("334 UGFzc3dvcmQ6");
+            assertThat(client.command(b64("customer-secret")).get(0)).startsWith("235");
+            assertThat(client.command("ATRN customer.example").get(0)).isEqualTo("453 You have no mail");
+        }
+    }
+
+    private static String b64(String text) {
+        return java.util.Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+    }
 }

@@ -14,6 +14,7 @@ import org.apache.james.MemoryJamesServerMain;
 import org.apache.james.data.UsersRepositoryModuleChooser;
 import org.apache.james.utils.GuiceProbe;
 
+import com.google.inject.Module;
 import com.google.inject.multibindings.Multibinder;
 
 /**
@@ -32,6 +33,11 @@ final class AtrnJames {
     }
 
     JamesServerExtension extension(Consumer<Path> beforeStart) {
+        return extension(beforeStart, binder -> {
+        });
+    }
+
+    JamesServerExtension extension(Consumer<Path> beforeStart, Module override) {
         return new JamesServerBuilder<MemoryJamesConfiguration>(tmp -> {
             JamesLayout.create(tmp.toPath(), Map.of(
                 JamesLayout.INBOUND, "127.0.0.1:" + inboundPort,
@@ -45,8 +51,21 @@ final class AtrnJames {
             .server(MemoryJamesServerMain::createServer)
             .overrideServerModule(binder -> Multibinder.newSetBinder(binder, GuiceProbe.class)
                 .addBinding().to(ParkedProbe.class))
+            .overrideServerModule(override)
             .lifeCycle(JamesServerExtension.Lifecycle.PER_CLASS)
             .build();
+    }
+
+    /** Adds elements to conf/atrn.xml (e.g. short timeouts), before James reads it. */
+    static Consumer<Path> atrnXmlWith(String elements) {
+        return workingDirectory -> {
+            Path atrn = workingDirectory.resolve("conf/atrn.xml");
+            try {
+                java.nio.file.Files.writeString(atrn, java.nio.file.Files.readString(atrn).replace("<atrn>", "<atrn>" + elements));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
     }
 
     JamesServerExtension extension() {

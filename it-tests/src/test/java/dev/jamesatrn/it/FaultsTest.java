@@ -1,0 +1,100 @@
+package dev.jamesatrn.it;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.util.List;
+import java.util.Optional;
+
+import org.apache.james.GuiceJamesServer;
+import org.apache.james.JamesServerExtension;
+import org.apache.james.mailrepository.api.MailRepositoryStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Storage failures and silent customers, with the reversed-session timeouts shortened to 2 s in
+ * conf/atrn.xml (the setting an operator would change) so the test does not wait 5 minutes.
+ */
+class FaultsTest {
+    private static final AtrnJames PORTS = AtrnJames.ports();
+
+    @RegisterExtension
+    static JamesServerExtension james = PORTS.extension(
+        AtrnJames.atrnXmlWith("<timeouts><greeting>2s</greeting><command>2s</command><mail>2s</mail>"
+            + "<rcpt>2s</rcpt><dataInitiation>2s</dataInitiation><dataBlock>2s</dataBlock>"
+            + "<dataTermination>2s</dataTermination></timeouts>"),
+        binder -> binder.bind(MailRepositoryStore.class).to(FlakyMailRepositoryStore.class));
+
+    @AfterEach
+    void reset(GuiceJamesServer server) throws Exception {
+        FlakyMailRepositoryStore.FAILING.set(false);
+        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
+            server.getProbe(ParkedProbe.class).clear(domain);
+        }
+    }
+
+    private void park(GuiceJamesServer server, String rcpt, String domain) throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test", List.of(rcpt), Messages.simple("fault", rcpt));
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> server.getProbe(ParkedProbe.class).count(domain) == 1);
+    }
+
+    private OdmrClient authenticated(String login, String secret) throws Exception {
+        OdmrClient client = new OdmrClient(PORTS.odmrPort);
+        client.command("EHLO customer.example");
+        assertThat(OdmrClient.code(client.authCramMd5(login, secret))).isEqualTo("235");
+        return client;
+    }
+
+    @Test
+    void unreadableStoreGets451AndReleasesTheDomain(GuiceJamesServer server) throws Exception {
+        park(server, "alice@other.example", "other.example");
+        FlakyMailRepositoryStore.FAILING.set(true);
+
+        try (OdmrClient client = authenticated("other", "other-secret")) {
+            assertThat(client.command("ATRN other.example").get(0))
+                .isEqualTo("451 4.3.0 parked mail of other.example cannot be read now; try again later");
+            assertThat(client.command("NOOP").get(0)).startsWith("250");
+
+            FlakyMailRepositoryStore.FAILING.set(false);
+            assertThat(client.command("ATRN other.example").get(0)).startsWith("250");
+            CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+            client.serve(customer);
+            assertThat(customer.received).hasSize(1);
+        }
+    }
+
+    @Test
+    void aCustomerThatNeverGreetsIsDroppedAtTheGreetingTimeoutAndMailStaysParked(GuiceJamesServer server) throws Exception {
+        park(server, "alice@customer.example", "customer.example");
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            // say nothing: the provider gives up after the configured 2 s and closes
+            assertThat(client.closedByPeer()).isTrue();
+        }
+        assertThat(server.getProbe(ParkedProbe.class).count("customer.example")).isEqualTo(1);
+
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+        assertThat(customer.received).hasSize(1);
+    }
+
+    @Test
+    void aCustomerThatStallsAfterMailFromIsDroppedAndMailStaysParked(GuiceJamesServer server) throws Exception {
+        park(server, "alice@customer.example", "customer.example");
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            CustomerServer.Script silentAtMail = (step, index, reply) -> step.equals("MAIL") ? Optional.empty() : Optional.of(reply);
+            client.serve(new CustomerServer(silentAtMail));
+            assertThat(client.closedByPeer()).isTrue();
+        }
+        assertThat(server.getProbe(ParkedProbe.class).count("customer.example")).isEqualTo(1);
+    }
+}
