@@ -9,6 +9,8 @@ import javax.inject.Inject;
 import javax.inject.Singleton;
 import javax.mail.MessagingException;
 
+import org.apache.commons.configuration2.ex.ConfigurationException;
+
 import org.apache.james.core.Domain;
 import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
@@ -26,13 +28,19 @@ public class ParkedMailStore {
     private final AtrnConfiguration configuration;
 
     @Inject
-    public ParkedMailStore(MailRepositoryStore repositories, AtrnConfiguration configuration) throws MessagingException {
+    public ParkedMailStore(MailRepositoryStore repositories, AtrnConfiguration configuration) throws ConfigurationException {
         this.repositories = repositories;
         this.configuration = configuration;
         // Opened at start: a repository URL James cannot serve stops James now rather than at the
         // first message, and WebAdmin's /mailRepositories lists parked mail again after a restart.
         for (Domain domain : configuration.domains()) {
-            repository(domain);
+            try {
+                repositories.select(configuration.repositoryUrl(domain));
+            } catch (MailRepositoryStore.MailRepositoryStoreException | RuntimeException e) {
+                // No cause attached on purpose: James logs the root cause of a failed start, and
+                // this message is the one that names the file, the key and the fix.
+                throw new ConfigurationException(cannotOpen(domain, e));
+            }
         }
     }
 
@@ -69,9 +77,13 @@ public class ParkedMailStore {
         try {
             return repositories.select(configuration.repositoryUrl(domain));
         } catch (MailRepositoryStore.MailRepositoryStoreException e) {
-            throw new MessagingException("conf/" + AtrnConfiguration.FILE_NAME + ": key 'repositoryUrlPrefix': James cannot open "
-                + configuration.repositoryUrl(domain).asString() + " (" + e.getMessage() + "). Fix: use a protocol that "
-                + "conf/mailrepositorystore.xml declares, for example " + AtrnConfiguration.DEFAULT_REPOSITORY_PREFIX + ".", e);
+            throw new MessagingException(cannotOpen(domain, e), e);
         }
+    }
+
+    private String cannotOpen(Domain domain, Exception e) {
+        return "conf/" + AtrnConfiguration.FILE_NAME + ": key 'repositoryUrlPrefix': James cannot open "
+            + configuration.repositoryUrl(domain).asString() + " (" + e.getMessage() + "). Fix: use a protocol that "
+            + "conf/mailrepositorystore.xml declares, for example " + AtrnConfiguration.DEFAULT_REPOSITORY_PREFIX + ".";
     }
 }

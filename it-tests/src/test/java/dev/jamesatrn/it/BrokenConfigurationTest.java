@@ -1,0 +1,66 @@
+package dev.jamesatrn.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.apache.james.GuiceJamesServer;
+import org.apache.james.MemoryJamesConfiguration;
+import org.apache.james.MemoryJamesServerMain;
+import org.apache.james.data.UsersRepositoryModuleChooser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.common.base.Throwables;
+
+/** A broken conf/atrn.xml must stop James at start, saying which file, which key, and the fix. */
+class BrokenConfigurationTest {
+    private static String startFailure(Path workingDirectory, String atrnXml) throws Exception {
+        JamesLayout.create(workingDirectory, Map.of(
+            JamesLayout.INBOUND, "127.0.0.1:" + AtrnJames.freePort(),
+            JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort()), 0);
+        Files.writeString(workingDirectory.resolve("conf/atrn.xml"), atrnXml);
+        GuiceJamesServer server = MemoryJamesServerMain.createServer(MemoryJamesConfiguration.builder()
+            .workingDirectory(workingDirectory.toFile())
+            .usersRepository(UsersRepositoryModuleChooser.Implementation.DEFAULT)
+            .build());
+        try {
+            Throwable failure = catchThrowable(server::start);
+            assertThat(failure).as("James must refuse to start").isNotNull();
+            return Throwables.getRootCause(failure).getMessage();
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aDomainWithNoLoginStopsJames(@TempDir Path workingDirectory) throws Exception {
+        String message = startFailure(workingDirectory, "<atrn><logins><login name=\"customer\" secret=\"s\"/></logins>"
+            + "<domains><domain name=\"customer.example\"/></domains></atrn>");
+
+        assertThat(message).contains("conf/atrn.xml: key 'domains.domain.login'")
+            .contains("has no login allowed to claim it")
+            .contains("Fix: add <login>LOGIN</login>");
+    }
+
+    @Test
+    void anUnknownKeyStopsJames(@TempDir Path workingDirectory) throws Exception {
+        String message = startFailure(workingDirectory, "<atrn><logins><login name=\"customer\" secret=\"s\"/></logins>"
+            + "<domian name=\"customer.example\"/>"
+            + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains></atrn>");
+
+        assertThat(message).contains("conf/atrn.xml: key 'domian[@name]': unknown key");
+    }
+
+    @Test
+    void aRepositoryProtocolJamesDoesNotServeStopsJames(@TempDir Path workingDirectory) throws Exception {
+        String message = startFailure(workingDirectory, "<atrn><repositoryUrlPrefix>cassandra://var/mail/atrn/</repositoryUrlPrefix>"
+            + "<logins><login name=\"customer\" secret=\"s\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains></atrn>");
+
+        assertThat(message).contains("key 'repositoryUrlPrefix'").contains("cassandra://var/mail/atrn/customer.example");
+    }
+}
