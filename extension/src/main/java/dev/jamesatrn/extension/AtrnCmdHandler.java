@@ -127,7 +127,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             Optional<Response> refusal = refusalBeforeReversing(claim.domains());
             if (refusal.isPresent()) {
                 code = refusal.get().getRetCode();
-                session.popLineHandler();
+                customer.stopListening();
                 int stray = customer.discardPending();
                 if (stray > 0) {
                     LOGGER.warn("{} line(s) sent by {} before the ATRN reply were discarded", stray, remote);

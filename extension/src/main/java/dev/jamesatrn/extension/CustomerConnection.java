@@ -79,6 +79,16 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
         return gone.get();
     }
 
+    /** Gives the connection back to the ODMR command set (after a 451 or 453). */
+    void stopListening() {
+        try {
+            session.popLineHandler();
+        } catch (RuntimeException e) {
+            // James 3.8.1 throws when the channel is already gone: nothing is left to give back.
+            gone.set(true);
+        }
+    }
+
     /** Lines the customer sent before we turned the line around: a protocol error, dropped. */
     int discardPending() {
         int count = received.size();

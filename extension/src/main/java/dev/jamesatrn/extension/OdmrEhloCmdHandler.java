@@ -9,8 +9,10 @@ import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.esmtp.EhloCmdHandler;
 
 /**
- * James's EHLO, minus the keywords of a mail-submission port: PIPELINING and 8BITMIME make no
- * sense where MAIL is refused. The ODMR keywords (AUTH, ATRN, STARTTLS) come from their handlers.
+ * James's EHLO without its own keywords: PIPELINING and 8BITMIME make no sense where MAIL is
+ * refused, and ENHANCEDSTATUSCODES would oblige every reply to carry one, while RFC 2645 gives
+ * ATRN's replies as plain text ("250 OK now reversing the connection"). The ODMR keywords
+ * (AUTH, STARTTLS, ATRN) come from their own handlers.
  */
 public class OdmrEhloCmdHandler extends EhloCmdHandler {
     @Inject
@@ -20,6 +22,6 @@ public class OdmrEhloCmdHandler extends EhloCmdHandler {
 
     @Override
     public List<String> getImplementedEsmtpFeatures(SMTPSession session) {
-        return List.of("ENHANCEDSTATUSCODES");
+        return List.of();
     }
 }

@@ -3,6 +3,7 @@ package dev.jamesatrn.extension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -71,9 +72,7 @@ final class ReversedSmtpClient {
             }
             hello();
             for (Domain domain : domains) {
-                for (MailKey key : store.keys(domain)) {
-                    deliver(domain, key);
-                }
+                drainDomain(domain);
             }
             customer.send("QUIT");
             customer.await(timeouts.command(), "QUIT");
@@ -105,6 +104,21 @@ final class ReversedSmtpClient {
         Reply helo = customer.await(timeouts.command(), "HELO");
         if (!helo.positive()) {
             throw new Broken("the customer refused EHLO and HELO: " + CustomerConnection.abbreviate(helo.text()));
+        }
+    }
+
+    /** Also delivers what is parked while the session runs; each message is tried once per session. */
+    private void drainDomain(Domain domain) throws Broken, MessagingException {
+        Set<MailKey> tried = new HashSet<>();
+        while (true) {
+            List<MailKey> fresh = store.keys(domain).stream().filter(key -> !tried.contains(key)).toList();
+            if (fresh.isEmpty()) {
+                return;
+            }
+            for (MailKey key : fresh) {
+                tried.add(key);
+                deliver(domain, key);
+            }
         }
     }
 
