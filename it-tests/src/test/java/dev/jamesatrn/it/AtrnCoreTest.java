@@ -13,6 +13,10 @@ import java.util.concurrent.CountDownLatch;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
+import org.apache.james.mailbox.model.MultimailboxesSearchQuery;
+import org.apache.james.mailbox.model.SearchQuery;
+import org.apache.james.modules.MailboxProbeImpl;
+import org.apache.james.utils.DataProbeImpl;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -458,5 +462,63 @@ class AtrnCoreTest {
         assertThat(customer.received).extracting(r -> r.rcptTo().get(0))
             .containsExactly("<alice@customer.example>", "<bob@customer.example>");
         await().atMost(10, SECONDS).until(() -> probe(server).count("customer.example") == 0);
+    }
+
+    @Test
+    void localRecipientsOfASplitMessageAreDeliveredAsUsual(GuiceJamesServer server) throws Exception {
+        DataProbeImpl data = server.getProbe(DataProbeImpl.class);
+        if (!data.containsDomain("provider.test")) {
+            data.addDomain("provider.test");
+            data.addUser("local@provider.test", "secret");
+        }
+        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test",
+            List.of("alice@customer.example", "local@provider.test"), Messages.simple("mixed", "mixed"));
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+
+        MailboxProbeImpl mailboxes = server.getProbe(MailboxProbeImpl.class);
+        await().atMost(30, SECONDS).until(() -> mailboxes.searchMessage(
+            MultimailboxesSearchQuery.from(SearchQuery.of()).build(), "local@provider.test", 10).size() == 1);
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1);
+        assertThat(probe(server).all("customer.example").get(0).recipients()).containsExactly("alice@customer.example");
+    }
+
+    @Test
+    void sessionsForDifferentDomainsDrainInParallel(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("para-1", "alice@customer.example"));
+        park(server, "other.example", "alice@other.example", Messages.simple("para-2", "alice@other.example"));
+        CountDownLatch firstIsReversed = new CountDownLatch(1);
+        CountDownLatch secondIsDone = new CountDownLatch(1);
+        CustomerServer first = new CustomerServer((step, index, reply) -> {
+            if (step.equals("greeting")) {
+                firstIsReversed.countDown();
+                try {
+                    secondIsDone.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Optional.of(reply);
+        });
+        CompletableFuture<Void> firstSession = CompletableFuture.runAsync(() -> {
+            try (OdmrClient client = authenticated("customer", "customer-secret")) {
+                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+                client.serve(first);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        firstIsReversed.await();
+
+        CustomerServer second = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        try (OdmrClient client = authenticated("other", "other-secret")) {
+            assertThat(client.command("ATRN other.example").get(0)).startsWith("250");
+            client.serve(second);
+        } finally {
+            secondIsDone.countDown();
+        }
+        firstSession.get();
+
+        assertThat(second.received).hasSize(1);
+        assertThat(first.received).hasSize(1);
     }
 }
