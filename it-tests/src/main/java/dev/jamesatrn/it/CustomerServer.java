@@ -65,7 +65,8 @@ public final class CustomerServer {
                     }
                 }
                 case "MAIL" -> {
-                    mailFrom = line.substring(line.indexOf(':') + 1).trim();
+                    String path = line.substring(line.indexOf(':') + 1).trim();
+                    mailFrom = path.contains(">") ? path.substring(0, path.indexOf('>') + 1) : path;
                     rcpts.clear();
                     if (!say(out, "MAIL", index, "250 2.1.0 OK")) {
                         return;

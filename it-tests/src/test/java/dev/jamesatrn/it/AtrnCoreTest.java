@@ -43,17 +43,11 @@ class AtrnCoreTest {
     }
 
     private void park(GuiceJamesServer server, String domain, String rcpt, byte[] message) throws Exception {
-        long before = probe(server).count(domain);
-        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test", List.of(rcpt), message);
-        assertThat(replies.get(replies.size() - 1)).startsWith("250");
-        await().atMost(30, SECONDS).until(() -> probe(server).count(domain) == before + 1);
+        PORTS.park(server, domain, rcpt, message);
     }
 
     private OdmrClient authenticated(String login, String secret) throws Exception {
-        OdmrClient client = new OdmrClient(PORTS.odmrPort);
-        client.command("EHLO customer.example");
-        assertThat(OdmrClient.code(client.authCramMd5(login, secret))).isEqualTo("235");
-        return client;
+        return PORTS.authenticated(login, secret);
     }
 
     // ---- inbound: the "atrn" address class ----
@@ -301,38 +295,17 @@ class AtrnCoreTest {
     @Test
     void aSecondAtrnForADomainBeingDrainedGets451(GuiceJamesServer server) throws Exception {
         park(server, "customer.example", "alice@customer.example", Messages.simple("busy", "alice@customer.example"));
-        CountDownLatch firstHoldsTheDomain = new CountDownLatch(1);
-        CountDownLatch secondWasAnswered = new CountDownLatch(1);
-        CustomerServer slow = new CustomerServer((step, index, reply) -> {
-            if (step.equals("greeting")) {
-                firstHoldsTheDomain.countDown();
-                try {
-                    secondWasAnswered.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return Optional.of(reply);
-        });
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<CustomerServer> first = PORTS.holdReversed("customer", "customer-secret", "customer.example", release);
 
-        CompletableFuture<Void> first = CompletableFuture.runAsync(() -> {
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                client.serve(slow);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        firstHoldsTheDomain.await();
         try (OdmrClient second = authenticated("customer", "customer-secret")) {
             assertThat(second.command("ATRN customer.example,customer2.example").get(0))
                 .startsWith("451 4.3.0 customer.example is being delivered by another ODMR session");
         } finally {
-            secondWasAnswered.countDown();
+            release.countDown();
         }
-        first.get();
 
-        assertThat(slow.received).hasSize(1);
+        assertThat(first.get().received).hasSize(1);
     }
 
     @Test
@@ -486,39 +459,18 @@ class AtrnCoreTest {
     void sessionsForDifferentDomainsDrainInParallel(GuiceJamesServer server) throws Exception {
         park(server, "customer.example", "alice@customer.example", Messages.simple("para-1", "alice@customer.example"));
         park(server, "other.example", "alice@other.example", Messages.simple("para-2", "alice@other.example"));
-        CountDownLatch firstIsReversed = new CountDownLatch(1);
-        CountDownLatch secondIsDone = new CountDownLatch(1);
-        CustomerServer first = new CustomerServer((step, index, reply) -> {
-            if (step.equals("greeting")) {
-                firstIsReversed.countDown();
-                try {
-                    secondIsDone.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return Optional.of(reply);
-        });
-        CompletableFuture<Void> firstSession = CompletableFuture.runAsync(() -> {
-            try (OdmrClient client = authenticated("customer", "customer-secret")) {
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                client.serve(first);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        firstIsReversed.await();
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<CustomerServer> first = PORTS.holdReversed("customer", "customer-secret", "customer.example", release);
 
         CustomerServer second = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
         try (OdmrClient client = authenticated("other", "other-secret")) {
             assertThat(client.command("ATRN other.example").get(0)).startsWith("250");
             client.serve(second);
         } finally {
-            secondIsDone.countDown();
+            release.countDown();
         }
-        firstSession.get();
 
         assertThat(second.received).hasSize(1);
-        assertThat(first.received).hasSize(1);
+        assertThat(first.get().received).hasSize(1);
     }
 }

@@ -1,12 +1,21 @@
 package dev.jamesatrn.it;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 
+import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerBuilder;
 import org.apache.james.JamesServerExtension;
 import org.apache.james.MemoryJamesConfiguration;
@@ -71,6 +80,54 @@ final class AtrnJames {
     JamesServerExtension extension() {
         return extension(path -> {
         });
+    }
+
+    /** Sends a message on the inbound port and waits until James has parked it. */
+    void park(GuiceJamesServer server, String domain, String rcpt, byte[] message) throws Exception {
+        ParkedProbe probe = server.getProbe(ParkedProbe.class);
+        long before = probe.count(domain);
+        List<String> replies = Inbound.send(inboundPort, "sender@sender.test", List.of(rcpt), message);
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> probe.count(domain) == before + 1);
+    }
+
+    /** An ODMR session past EHLO and AUTH CRAM-MD5. */
+    OdmrClient authenticated(String login, String secret) throws Exception {
+        OdmrClient client = new OdmrClient(odmrPort);
+        client.command("EHLO customer.example");
+        assertThat(OdmrClient.code(client.authCramMd5(login, secret))).isEqualTo("235");
+        return client;
+    }
+
+    /**
+     * Runs ATRN for a domain in the background with a customer that, once reversed, waits for
+     * {@code release} before greeting: the domain stays claimed until then.
+     */
+    CompletableFuture<CustomerServer> holdReversed(String login, String secret, String domain, CountDownLatch release)
+            throws InterruptedException {
+        CountDownLatch reversed = new CountDownLatch(1);
+        CustomerServer customer = new CustomerServer((step, index, reply) -> {
+            if (step.equals("greeting")) {
+                reversed.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Optional.of(reply);
+        });
+        CompletableFuture<CustomerServer> session = CompletableFuture.supplyAsync(() -> {
+            try (OdmrClient client = authenticated(login, secret)) {
+                assertThat(client.command("ATRN " + domain).get(0)).startsWith("250");
+                client.serve(customer);
+                return customer;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        reversed.await();
+        return session;
     }
 
     static int freePort() {

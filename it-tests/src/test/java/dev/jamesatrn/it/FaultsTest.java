@@ -37,16 +37,11 @@ class FaultsTest {
     }
 
     private void park(GuiceJamesServer server, String rcpt, String domain) throws Exception {
-        List<String> replies = Inbound.send(PORTS.inboundPort, "sender@sender.test", List.of(rcpt), Messages.simple("fault", rcpt));
-        assertThat(replies.get(replies.size() - 1)).startsWith("250");
-        await().atMost(30, SECONDS).until(() -> server.getProbe(ParkedProbe.class).count(domain) == 1);
+        PORTS.park(server, domain, rcpt, Messages.simple("fault", rcpt));
     }
 
     private OdmrClient authenticated(String login, String secret) throws Exception {
-        OdmrClient client = new OdmrClient(PORTS.odmrPort);
-        client.command("EHLO customer.example");
-        assertThat(OdmrClient.code(client.authCramMd5(login, secret))).isEqualTo("235");
-        return client;
+        return PORTS.authenticated(login, secret);
     }
 
     @Test
