@@ -3,6 +3,7 @@ package dev.jamesatrn.it;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -10,28 +11,35 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The operator's path: James started as its own java process from config-samples/ and the
- * built jar in extensions-jars/ (as the Docker image lays it out). Parked mail is file:// and
- * must survive a restart.
+ * built jar in extensions-jars/ (as the Docker image lays it out), mail injected with swaks.
+ * Parked mail is file:// and must survive a restart.
  */
 class SeparateProcessTest {
     private static final String HOST = "127.0.0.1";
+    private static final Path SWAKS = Path.of("/usr/bin/swaks");
 
     @Test
     void mailParkedBeforeARestartIsDeliveredAfterIt(@TempDir Path workingDirectory) throws Exception {
         JamesProcess.Ports ports = new JamesProcess.Ports(AtrnJames.freePort(), AtrnJames.freePort(), AtrnJames.freePort());
+        assumeTrue(Files.isExecutable(SWAKS), "swaks is not installed (apt-get install swaks); .ci/run installs it");
         byte[] message = Messages.tricky("alice@customer.example");
+        Path file = workingDirectory.resolve("message.eml");
+        Files.write(file, message);
 
         try (JamesProcess james = JamesProcess.start(workingDirectory, HOST, ports, workingDirectory.resolve("james-1.log"))) {
-            List<String> replies = Inbound.send(ports.inbound(), "sender@sender.test", List.of("alice@customer.example"), message);
-            assertThat(replies.get(replies.size() - 1)).startsWith("250");
+            Process swaks = new ProcessBuilder(SWAKS.toString(), "--server", HOST + ":" + ports.inbound(),
+                "--from", "sender@sender.test", "--to", "alice@customer.example", "--data", file.toString())
+                .redirectErrorStream(true).start();
+            String transcript = new String(swaks.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(swaks.waitFor()).as(transcript).isZero();
             await().atMost(30, SECONDS).until(() -> parkedCount(ports.webAdmin(), "customer.example") == 1);
         }
 
@@ -44,8 +52,11 @@ class SeparateProcessTest {
                 assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
                 client.serve(customer);
             }
+            // swaks ends DATA with one more CRLF than the file has; every other byte is the file's
+            byte[] expectedBody = (new String(Messages.body(message), StandardCharsets.ISO_8859_1) + "\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
             assertThat(customer.received).singleElement()
-                .satisfies(received -> assertThat(Messages.body(received.data())).isEqualTo(Messages.body(message)));
+                .satisfies(received -> assertThat(Messages.body(received.data())).isEqualTo(expectedBody));
             await().atMost(10, SECONDS).until(() -> parkedCount(ports.webAdmin(), "customer.example") == 0);
         }
     }
