@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
@@ -25,35 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FetchmailInteropTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final Path FETCHMAIL = Path.of("/usr/bin/fetchmail");
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();
 
-    record Run(int exitCode, String output) {
-    }
-
-    private Run fetchmail(Path home, int sinkPort) throws Exception {
-        Path rc = home.resolve("fetchmailrc");
-        Files.writeString(rc, "poll 127.0.0.1 protocol odmr port " + PORTS.odmrPort
-            + " user \"customer\" password \"customer-secret\""
-            + " fetchdomains customer.example,customer2.example"
-            + " smtphost 127.0.0.1/" + sinkPort + "\n");
-        Files.setPosixFilePermissions(rc, PosixFilePermissions.fromString("rw-------"));
-        ProcessBuilder builder = new ProcessBuilder(List.of(FETCHMAIL.toString(), "--fetchmailrc", rc.toString(),
-            "--nodetach", "--nosyslog", "--verbose"))
-            .redirectErrorStream(true);
-        builder.environment().put("HOME", home.toString());
-        builder.environment().put("FETCHMAILHOME", home.toString());
-        Process process = builder.start();
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("fetchmail finished").isTrue();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Run(process.exitValue(), output);
-    }
-
     @Test
     void fetchmailDrainsEveryClaimedDomainByteExactThenSeesNoMail(GuiceJamesServer server, @TempDir Path home) throws Exception {
-        assumeTrue(Files.isExecutable(FETCHMAIL), "fetchmail is not installed (apt-get install fetchmail); .ci/run installs it");
+        assumeTrue(Fetchmail.installed(), Fetchmail.NOT_INSTALLED);
         ParkedProbe probe = server.getProbe(ParkedProbe.class);
         send("alice@customer.example", Messages.tricky("alice@customer.example"));
         send("bob@customer.example", Messages.simple("second", "bob@customer.example"));
@@ -63,7 +37,8 @@ class FetchmailInteropTest {
         parked.addAll(probe.all("customer2.example"));
 
         try (SmtpSink sink = new SmtpSink()) {
-            Run first = fetchmail(home, sink.port());
+            Fetchmail.Run first = Fetchmail.poll(home, PORTS.odmrPort, "customer", "customer-secret",
+                "customer.example,customer2.example", sink.port());
 
             assertThat(first.exitCode()).as(first.output()).isZero();
             assertThat(sink.received()).hasSize(3);
@@ -73,7 +48,8 @@ class FetchmailInteropTest {
             assertThat(probe.count("customer.example")).isZero();
             assertThat(probe.count("customer2.example")).isZero();
 
-            Run second = fetchmail(home, sink.port());
+            Fetchmail.Run second = Fetchmail.poll(home, PORTS.odmrPort, "customer", "customer-secret",
+                "customer.example,customer2.example", sink.port());
             // fetchmail takes our 453 as a successful poll with nothing to fetch.
             assertThat(second.exitCode()).as(second.output()).isZero();
             assertThat(second.output()).contains("ODMR< 453 You have no mail");

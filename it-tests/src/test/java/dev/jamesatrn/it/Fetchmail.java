@@ -1,0 +1,45 @@
+package dev.jamesatrn.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Debian's fetchmail as the ODMR customer: CRAM-MD5, ATRN for a domain list, relaying to an SMTP host. */
+final class Fetchmail {
+    static final Path BINARY = Path.of("/usr/bin/fetchmail");
+    static final String NOT_INSTALLED = "fetchmail is not installed (apt-get install fetchmail); .ci/run installs it";
+
+    record Run(int exitCode, String output) {
+    }
+
+    private Fetchmail() {
+    }
+
+    static boolean installed() {
+        return Files.isExecutable(BINARY);
+    }
+
+    /** One poll of the ODMR port; fetchmail relays the reversed session to 127.0.0.1:smtpPort. */
+    static Run poll(Path home, int odmrPort, String login, String secret, String domains, int smtpPort) throws Exception {
+        Path rc = home.resolve("fetchmailrc");
+        Files.writeString(rc, "poll 127.0.0.1 protocol odmr port " + odmrPort
+            + " user \"" + login + "\" password \"" + secret + "\""
+            + " fetchdomains " + domains
+            + " smtphost 127.0.0.1/" + smtpPort + "\n");
+        // fetchmail refuses an rc file others can read
+        Files.setPosixFilePermissions(rc, PosixFilePermissions.fromString("rw-------"));
+        ProcessBuilder builder = new ProcessBuilder(List.of(BINARY.toString(), "--fetchmailrc", rc.toString(),
+            "--nodetach", "--nosyslog", "--verbose"))
+            .redirectErrorStream(true);
+        builder.environment().put("HOME", home.toString());
+        builder.environment().put("FETCHMAILHOME", home.toString());
+        Process process = builder.start();
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("fetchmail finished").isTrue();
+        return new Run(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+}
