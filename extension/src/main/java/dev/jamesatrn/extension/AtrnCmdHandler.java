@@ -104,24 +104,30 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             String busy = domains.stream().filter(claims::isClaimed).map(Domain::asString).collect(Collectors.joining(","));
             return OdmrReplies.atrnCannotCheck(busy + " is being delivered by another ODMR session");
         }
-        CustomerConnection customer = new CustomerConnection(session);
-        session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
-        session.pushLineHandler(customer);
-        boolean started = sessions.submit(() -> serve(session, login, customer, claim.get()));
-        if (!started) {
-            session.popLineHandler();
-            session.removeAttachment(REVERSED, ProtocolSession.State.Connection);
+        try {
+            CustomerConnection customer = new CustomerConnection(session);
+            // Only the event loop touches session attachments (James keeps them in a HashMap): set
+            // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
+            session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
+            session.pushLineHandler(customer);
+            if (!sessions.submit(() -> serve(session, login, customer, claim.get()))) {
+                customer.stopListening();
+                claims.release(claim.get());
+                return OdmrReplies.ATRN_BUSY;
+            }
+        } catch (RuntimeException e) {
+            // e.g. the channel closed under us: never keep the domain claimed
             claims.release(claim.get());
-            return OdmrReplies.ATRN_BUSY;
+            throw e;
         }
         return null; // the session thread writes the ATRN reply
     }
 
     private void serve(SMTPSession session, String login, CustomerConnection customer, DomainClaims.Claim claim) {
         Instant start = Instant.now();
-        String remote = session.getRemoteAddress().getAddress().getHostAddress();
         String domains = claim.domains().stream().map(Domain::asString).collect(Collectors.joining(","));
         String code = "451";
+        boolean released = false;
         ReversedSmtpClient.Outcome outcome = null;
         try {
             Optional<Response> refusal = refusalBeforeReversing(claim.domains());
@@ -130,8 +136,11 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 customer.stopListening();
                 int stray = customer.discardPending();
                 if (stray > 0) {
-                    LOGGER.warn("{} line(s) sent by {} before the ATRN reply were discarded", stray, remote);
+                    LOGGER.warn("{} line(s) sent before the ATRN reply were discarded", stray);
                 }
+                // Released before the reply goes out, so an immediate retry finds the domain free.
+                claims.release(claim);
+                released = true;
                 customer.reply(refusal.get());
                 return;
             }
@@ -143,9 +152,11 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             LOGGER.error("ATRN session for {} failed; unacknowledged mail stays parked", domains, e);
             customer.close();
         } finally {
-            claims.release(claim);
-            session.removeAttachment(REVERSED, ProtocolSession.State.Connection);
+            if (!released) {
+                claims.release(claim);
+            }
             long millis = Duration.between(start, Instant.now()).toMillis();
+            String remote = remoteAddress(session);
             if (outcome == null) {
                 LOGGER.info("ATRN login={} remote={} domains={} reply={} duration={}ms", login, remote, domains, code, millis);
             } else {
@@ -153,6 +164,14 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                     login, remote, domains, code, outcome.delivered(), outcome.deferred(), outcome.bounced(), outcome.bytes(),
                     millis, outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
             }
+        }
+    }
+
+    private static String remoteAddress(SMTPSession session) {
+        try {
+            return session.getRemoteAddress().getAddress().getHostAddress();
+        } catch (RuntimeException e) {
+            return "unknown";
         }
     }
 

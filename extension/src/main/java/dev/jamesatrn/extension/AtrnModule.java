@@ -2,8 +2,13 @@ package dev.jamesatrn.extension;
 
 import javax.inject.Singleton;
 
+import org.apache.commons.configuration2.HierarchicalConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
+import org.apache.commons.configuration2.tree.ImmutableNode;
 import org.apache.james.server.core.configuration.ConfigurationProvider;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
@@ -18,6 +23,10 @@ import dev.jamesatrn.mailets.ParkedMailStore;
  * these singletons: one configuration, one store, one set of domain claims.
  */
 public class AtrnModule extends AbstractModule {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AtrnModule.class);
+    private static final int DEFAULT_JAMES_IDLE_TIMEOUT_SECONDS = 300;
+    private static final int RFC_2645_MINIMUM_SECONDS = 600;
+
     @Override
     protected void configure() {
         bind(ParkedMailStore.class).in(Singleton.class);
@@ -28,7 +37,36 @@ public class AtrnModule extends AbstractModule {
     @Provides
     @Singleton
     AtrnConfiguration configuration(ConfigurationProvider configurationProvider) throws ConfigurationException {
-        return AtrnConfiguration.parse(configurationProvider.getConfiguration("atrn"),
+        AtrnConfiguration configuration = AtrnConfiguration.parse(configurationProvider.getConfiguration("atrn"),
             "conf/" + AtrnConfiguration.FILE_NAME);
+        checkOdmrIdleTimeout(configurationProvider.getConfiguration("smtpserver"), configuration);
+        return configuration;
+    }
+
+    /**
+     * James closes a connection that has sent nothing for {@code <connectiontimeout>} seconds. In
+     * the reversed session the customer is silent while we stream a message and while it
+     * processes the final dot, so that timeout must cover RFC 2645's 10 minutes and, ideally, the
+     * longest transfer plus {@code timeouts/dataTermination}.
+     */
+    static void checkOdmrIdleTimeout(HierarchicalConfiguration<ImmutableNode> smtpservers, AtrnConfiguration configuration)
+            throws ConfigurationException {
+        for (HierarchicalConfiguration<ImmutableNode> server : smtpservers.configurationsAt("smtpserver")) {
+            if (!OdmrHandlersPackage.class.getName().equals(server.getString("handlerchain[@coreHandlersPackage]", ""))) {
+                continue;
+            }
+            String name = server.getString("jmxName", "the ODMR server");
+            int seconds = server.getInt("connectiontimeout", DEFAULT_JAMES_IDLE_TIMEOUT_SECONDS);
+            if (seconds < RFC_2645_MINIMUM_SECONDS) {
+                throw new ConfigurationException("conf/smtpserver.xml: key 'connectiontimeout' of <smtpserver> '" + name
+                    + "': " + seconds + " s is below the 10 minutes RFC 2645 section 5.2.1 requires for ATRN. "
+                    + "Fix: <connectiontimeout>1800</connectiontimeout> in that <smtpserver>.");
+            }
+            long needed = configuration.timeouts().dataBlock().plus(configuration.timeouts().dataTermination()).toSeconds();
+            if (seconds < needed) {
+                LOGGER.warn("conf/smtpserver.xml: <connectiontimeout> {} s of '{}' is shorter than timeouts/dataBlock + "
+                    + "timeouts/dataTermination of conf/atrn.xml ({} s): James may cut a slow customer mid-DATA", seconds, name, needed);
+            }
+        }
     }
 }

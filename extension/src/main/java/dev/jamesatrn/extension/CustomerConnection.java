@@ -48,6 +48,9 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
     }
 
     private static final Object DISCONNECTED = new Object();
+    private static final Object FLOODED = new Object();
+    // A customer answers one command at a time; far more unread lines than that is abuse.
+    private static final int MAX_UNREAD_LINES = 1000;
     // Bytes of a message handed to Netty but not yet written to the socket: bounds memory per
     // session whatever the message size.
     private static final int CHUNK_SIZE = 64 * 1024;
@@ -55,7 +58,7 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
 
     private final SMTPSession session;
     private final ProtocolTransport transport;
-    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>(MAX_UNREAD_LINES + 1);
     private final Semaphore chunkSlots = new Semaphore(CHUNKS_IN_FLIGHT);
     private final AtomicBoolean gone = new AtomicBoolean();
 
@@ -66,13 +69,21 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
 
     @Override
     public Response onLine(SMTPSession ignored, byte[] line) {
-        received.add(new String(line, StandardCharsets.UTF_8));
+        if (received.size() >= MAX_UNREAD_LINES) {
+            received.clear();
+            received.offer(FLOODED);
+        } else {
+            received.offer(new String(line, StandardCharsets.UTF_8));
+        }
         return null;
     }
 
     void disconnected() {
         gone.set(true);
-        received.add(DISCONNECTED);
+        if (!received.offer(DISCONNECTED)) {
+            received.clear();
+            received.offer(DISCONNECTED);
+        }
     }
 
     boolean isGone() {
@@ -104,6 +115,11 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
         if (gone.get()) {
             throw new Broken("connection closed by the customer");
         }
+        Object unasked = received.peek();
+        if (unasked instanceof String line) {
+            // A reply nobody asked for would shift every later reply onto the wrong command.
+            throw new Broken("the customer sent a line nobody asked for: " + abbreviate(stripEol(line)));
+        }
         transport.writeResponse(new CommandLine(commandLine), session);
     }
 
@@ -122,13 +138,19 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
                 throw new Broken("no reply to " + awaiting + " within " + timeout.toSeconds() + " s");
             }
             if (item == DISCONNECTED) {
-                received.add(DISCONNECTED);
+                received.offer(DISCONNECTED);
                 throw new Broken("connection closed by the customer while waiting for " + awaiting);
+            }
+            if (item == FLOODED) {
+                throw new Broken("the customer sent more than " + MAX_UNREAD_LINES + " lines unasked");
             }
             String line = stripEol((String) item);
             if (line.length() < 3 || !Character.isDigit(line.charAt(0)) || !Character.isDigit(line.charAt(1))
                 || !Character.isDigit(line.charAt(2)) || (line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-')) {
                 throw new Broken("unparseable reply to " + awaiting + ": " + abbreviate(line));
+            }
+            if (!lines.isEmpty() && !line.startsWith(lines.get(0).substring(0, 3))) {
+                throw new Broken("a multi-line reply to " + awaiting + " changed its code: " + abbreviate(line));
             }
             lines.add(line);
             if (line.length() == 3 || line.charAt(3) == ' ') {

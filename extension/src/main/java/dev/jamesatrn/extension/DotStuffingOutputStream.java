@@ -2,12 +2,13 @@ package dev.jamesatrn.extension;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.time.Duration;
 
 /**
  * Message bytes on their way into the DATA phase (RFC 5321 section 4.5.2): a '.' that starts a
- * line is doubled, nothing else changes, so 8-bit bytes and long lines pass as they were parked.
- * Bytes leave in fixed chunks, so a message is never held whole in memory.
+ * line is doubled, so 8-bit bytes and long lines pass as they were parked. The one other change
+ * is for invalid input only: a bare LF becomes CRLF (RFC 5321 section 2.3.8), because a strict
+ * customer would otherwise never see the end of the data. Bytes leave in fixed chunks, so a
+ * message is never held whole in memory.
  */
 final class DotStuffingOutputStream extends OutputStream {
     /** Carries a broken session out of {@code MimeMessage.writeTo}, which only throws IOException. */
@@ -20,25 +21,35 @@ final class DotStuffingOutputStream extends OutputStream {
         }
     }
 
-    private final CustomerConnection customer;
-    private final Duration blockTimeout;
-    private final byte[] buffer = new byte[CustomerConnection.chunkSize()];
+    /** Where full chunks go: the customer's connection, which may block until Netty has sent earlier ones. */
+    interface ChunkSink {
+        void send(byte[] chunk, int length) throws CustomerConnection.Broken;
+    }
+
+    private final ChunkSink sink;
+    private final byte[] buffer;
     private int length;
     private boolean atLineStart = true;
+    private int previous = -1;
     private long written;
 
-    DotStuffingOutputStream(CustomerConnection customer, Duration blockTimeout) {
-        this.customer = customer;
-        this.blockTimeout = blockTimeout;
+    DotStuffingOutputStream(ChunkSink sink, int chunkSize) {
+        this.sink = sink;
+        this.buffer = new byte[chunkSize];
     }
 
     @Override
     public void write(int b) throws IOException {
+        b &= 0xff;
         if (atLineStart && b == '.') {
             put((byte) '.');
         }
+        if (b == '\n' && previous != '\r') {
+            put((byte) '\r');
+        }
         put((byte) b);
         atLineStart = b == '\n';
+        previous = b;
     }
 
     @Override
@@ -51,7 +62,9 @@ final class DotStuffingOutputStream extends OutputStream {
     /** Ends the body with CRLF if the message did not, so the terminating "." has a line of its own. */
     void finish() throws IOException {
         if (!atLineStart) {
-            put((byte) '\r');
+            if (previous != '\r') {
+                put((byte) '\r');
+            }
             put((byte) '\n');
             atLineStart = true;
         }
@@ -75,7 +88,7 @@ final class DotStuffingOutputStream extends OutputStream {
             return;
         }
         try {
-            customer.sendData(buffer, length, blockTimeout);
+            sink.send(buffer, length);
         } catch (CustomerConnection.Broken e) {
             throw new BrokenWhileWriting(e);
         }

@@ -79,6 +79,10 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         Optional<String> initialResponse = parts.length > 1 ? Optional.of(parts[1]) : Optional.empty();
         switch (mechanism) {
             case CRAM_MD5:
+                if (initialResponse.isPresent()) {
+                    // RFC 4954 section 4: a mechanism whose client does not speak first
+                    return OdmrReplies.AUTH_NO_INITIAL_RESPONSE;
+                }
                 return startCramMd5(session);
             case PLAIN:
                 if (!clearTextAllowed(session)) {
@@ -117,7 +121,7 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         }
         return challenge(session, Base64.getEncoder().encodeToString(challenge), response -> {
             try {
-                byte[] decoded = Base64.getMimeDecoder().decode(response);
+                byte[] decoded = decode(response);
                 server.evaluateResponse(decoded);
                 if (server.isComplete()) {
                     return succeed(session, server.getAuthorizationID());
@@ -159,7 +163,7 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
     private Response finishPlain(SMTPSession session, String response) {
         byte[] decoded;
         try {
-            decoded = Base64.getMimeDecoder().decode(response);
+            decoded = decode(response);
         } catch (IllegalArgumentException e) {
             return OdmrReplies.AUTH_BAD_BASE64;
         }
@@ -179,14 +183,14 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
     private Response askPassword(SMTPSession session, String encodedUser) {
         String login;
         try {
-            login = new String(Base64.getMimeDecoder().decode(encodedUser), StandardCharsets.UTF_8);
+            login = new String(decode(encodedUser), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             return OdmrReplies.AUTH_BAD_BASE64;
         }
         return challenge(session, base64("Password:"), encodedPassword -> {
             try {
                 return verify(session, login,
-                    new String(Base64.getMimeDecoder().decode(encodedPassword), StandardCharsets.UTF_8));
+                    new String(decode(encodedPassword), StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 return OdmrReplies.AUTH_BAD_BASE64;
             }
@@ -230,6 +234,12 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
             }
         });
         return OdmrReplies.reply("334", challenge);
+    }
+
+    /** Strict: a response with characters outside the BASE64 alphabet gets 501, as RFC 4954 says. */
+    private static byte[] decode(String response) {
+        // RFC 4954 section 4: "=" is an empty initial response
+        return response.equals("=") ? new byte[0] : Base64.getDecoder().decode(response);
     }
 
     private static String base64(String text) {

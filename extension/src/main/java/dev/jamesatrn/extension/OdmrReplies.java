@@ -15,6 +15,7 @@ final class OdmrReplies {
     static final Response AUTH_ALREADY = reply("503", "5.5.1 Already authenticated");
     static final Response AUTH_CANCELLED = reply("501", "5.0.0 Authentication cancelled");
     static final Response AUTH_BAD_BASE64 = reply("501", "5.5.2 Cannot decode the BASE64 response");
+    static final Response AUTH_NO_INITIAL_RESPONSE = reply("501", "5.5.2 CRAM-MD5 takes no initial response");
     static final Response AUTH_NO_MECHANISM = reply("501", "5.5.4 Syntax: AUTH mechanism [initial-response]");
     static final Response AUTH_UNKNOWN_MECHANISM = reply("504", "5.5.4 Unrecognized authentication type; use CRAM-MD5, PLAIN or LOGIN");
     static final Response AUTH_NEEDS_TLS = reply("538",

@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -89,8 +91,7 @@ final class ReversedSmtpClient {
     }
 
     private void hello() throws Broken {
-        customer.send("EHLO " + helloName);
-        Reply ehlo = customer.await(timeouts.command(), "EHLO");
+        Reply ehlo = command("EHLO " + helloName, timeouts.command(), "EHLO", FINAL);
         if (ehlo.positive()) {
             Set<String> keywords = ehlo.lines().stream().skip(1)
                 .map(line -> line.length() > 4 ? line.substring(4).trim() : "")
@@ -100,8 +101,7 @@ final class ReversedSmtpClient {
             offers8BitMime = keywords.contains("8BITMIME");
             return;
         }
-        customer.send("HELO " + helloName);
-        Reply helo = customer.await(timeouts.command(), "HELO");
+        Reply helo = command("HELO " + helloName, timeouts.command(), "HELO", FINAL);
         if (!helo.positive()) {
             throw new Broken("the customer refused EHLO and HELO: " + CustomerConnection.abbreviate(helo.text()));
         }
@@ -123,43 +123,61 @@ final class ReversedSmtpClient {
     }
 
     private void deliver(Domain domain, MailKey key) throws Broken, MessagingException {
-        Optional<Mail> parked = store.retrieve(domain, key);
-        if (parked.isEmpty()) {
+        Mail mail;
+        long size;
+        try {
+            Optional<Mail> parked = store.retrieve(domain, key);
+            if (parked.isEmpty()) {
+                return;
+            }
+            mail = parked.get();
+        } catch (MessagingException | RuntimeException e) {
+            // One unreadable message must not hold back the rest of the domain: it stays parked
+            // for the operator (WebAdmin /mailRepositories) and the session goes on.
+            LOGGER.error("Cannot read parked message {} of {}; it stays parked", key.asString(), domain.asString(), e);
+            deferred++;
             return;
         }
-        Mail mail = parked.get();
         try {
-            transact(domain, key, mail);
+            size = mail.getMessageSize();
+        } catch (MessagingException | RuntimeException e) {
+            LOGGER.error("Cannot read parked message {} of {}; it stays parked", key.asString(), domain.asString(), e);
+            deferred++;
+            LifecycleUtil.dispose(mail);
+            return;
+        }
+        try {
+            transact(domain, key, mail, size);
         } finally {
             LifecycleUtil.dispose(mail);
         }
     }
 
-    private void transact(Domain domain, MailKey key, Mail mail) throws Broken, MessagingException {
-        List<MailAddress> owed = new ArrayList<>(mail.getRecipients());
+    /** One SMTP transaction for one parked message; recipients end up delivered, still owed or refused. */
+    private void transact(Domain domain, MailKey key, Mail mail, long size) throws Broken, MessagingException {
         List<MailAddress> accepted = new ArrayList<>();
-        List<MailAddress> rejected = new ArrayList<>();
         List<MailAddress> stillOwed = new ArrayList<>();
-        Reply failure = null;
+        Map<MailAddress, Reply> refused = new LinkedHashMap<>();
+        Reply lastFailure = null;
         boolean transactionOpen = false;
 
-        Reply mailReply = command(mailFrom(mail), timeouts.mail(), "MAIL FROM");
+        Reply mailReply = command(mailFrom(mail, size), timeouts.mail(), "MAIL FROM", FINAL);
         if (!mailReply.positive()) {
-            (mailReply.transientFailure() ? stillOwed : rejected).addAll(owed);
-            failure = mailReply;
+            sortOut(mail.getRecipients(), mailReply, stillOwed, refused);
+            lastFailure = mailReply;
         } else {
             transactionOpen = true;
-            for (MailAddress recipient : owed) {
-                Reply rcpt = command("RCPT TO:<" + recipient.asString() + ">", timeouts.rcpt(), "RCPT TO");
+            for (MailAddress recipient : mail.getRecipients()) {
+                Reply rcpt = command("RCPT TO:<" + recipient.asString() + ">", timeouts.rcpt(), "RCPT TO", FINAL);
                 if (rcpt.positive()) {
                     accepted.add(recipient);
                 } else {
-                    (rcpt.transientFailure() ? stillOwed : rejected).add(recipient);
-                    failure = rcpt;
+                    sortOut(List.of(recipient), rcpt, stillOwed, refused);
+                    lastFailure = rcpt;
                 }
             }
             if (!accepted.isEmpty()) {
-                Reply data = command("DATA", timeouts.dataInitiation(), "DATA");
+                Reply data = command("DATA", timeouts.dataInitiation(), "DATA", START_INPUT);
                 if (data.code() == 354) {
                     Reply end = sendBody(mail);
                     transactionOpen = false;
@@ -168,28 +186,38 @@ final class ReversedSmtpClient {
                         LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
                             domain.asString(), accepted.size(), CustomerConnection.abbreviate(end.text()));
                     } else {
-                        (end.transientFailure() ? stillOwed : rejected).addAll(accepted);
-                        failure = end;
+                        sortOut(accepted, end, stillOwed, refused);
+                        lastFailure = end;
                     }
                 } else {
-                    (data.transientFailure() ? stillOwed : rejected).addAll(accepted);
-                    failure = data;
+                    sortOut(accepted, data, stillOwed, refused);
+                    lastFailure = data;
                 }
-                accepted.clear();
             }
         }
         if (transactionOpen) {
-            command("RSET", timeouts.command(), "RSET");
+            command("RSET", timeouts.command(), "RSET", FINAL);
         }
-        settle(domain, key, mail, rejected, stillOwed, failure);
+        settle(domain, key, mail, refused, stillOwed, lastFailure);
     }
 
-    private String mailFrom(Mail mail) throws MessagingException {
+    private static void sortOut(Collection<MailAddress> recipients, Reply reply, List<MailAddress> stillOwed,
+                                Map<MailAddress, Reply> refused) {
+        for (MailAddress recipient : recipients) {
+            if (reply.transientFailure()) {
+                stillOwed.add(recipient);
+            } else {
+                refused.put(recipient, reply);
+            }
+        }
+    }
+
+    private String mailFrom(Mail mail, long size) {
         StringBuilder command = new StringBuilder("MAIL FROM:<")
             .append(mail.getMaybeSender().asOptional().map(MailAddress::asString).orElse(""))
             .append(">");
         if (offersSize) {
-            command.append(" SIZE=").append(mail.getMessageSize());
+            command.append(" SIZE=").append(size);
         }
         if (offers8BitMime) {
             command.append(" BODY=8BITMIME");
@@ -197,41 +225,57 @@ final class ReversedSmtpClient {
         return command.toString();
     }
 
-    private Reply sendBody(Mail mail) throws Broken, MessagingException {
-        DotStuffingOutputStream body = new DotStuffingOutputStream(customer, timeouts.dataBlock());
+    private Reply sendBody(Mail mail) throws Broken {
+        DotStuffingOutputStream body = new DotStuffingOutputStream(
+            (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CustomerConnection.chunkSize());
         try {
             mail.getMessage().writeTo(body);
             body.finish();
         } catch (DotStuffingOutputStream.BrokenWhileWriting e) {
             throw e.cause;
-        } catch (java.io.IOException e) {
-            // The message cannot be read back: the customer already has part of it, so the only
-            // safe end is to drop the connection before the final dot (RFC 5321 section 4.1.1.4).
-            throw new Broken("parked message unreadable mid-DATA (" + e.getMessage() + "); connection dropped");
+        } catch (java.io.IOException | MessagingException e) {
+            // The customer already has part of the message: the only safe end is to drop the
+            // connection before the final dot (RFC 5321 section 4.1.1.4), leaving it parked.
+            throw new Broken("parked message " + mail.getName() + " unreadable mid-DATA (" + e.getMessage()
+                + "); connection dropped");
         }
         bytes += body.bytesWritten();
         customer.send(".");
-        return customer.await(timeouts.dataTermination(), "end of data");
+        return expect(customer.await(timeouts.dataTermination(), "end of data"), "end of data", FINAL);
     }
 
-    private Reply command(String line, Duration timeout, String name) throws Broken {
+    /** Reply classes a command may get; anything else means the two ends no longer agree. */
+    private static final Set<Integer> FINAL = Set.of(2, 4, 5);
+    private static final Set<Integer> START_INPUT = Set.of(3, 4, 5);
+
+    private Reply command(String line, Duration timeout, String name, Set<Integer> expected) throws Broken {
         customer.send(line);
         Reply reply = customer.await(timeout, name);
         if (reply.code() == 421) {
             throw new Broken("the customer is closing the session: " + CustomerConnection.abbreviate(reply.text()));
         }
+        return expect(reply, name, expected);
+    }
+
+    private static Reply expect(Reply reply, String name, Set<Integer> expected) throws Broken {
+        if (!expected.contains(reply.code() / 100) || (reply.code() / 100 == 3 && reply.code() != 354)) {
+            throw new Broken("unexpected reply to " + name + ": " + CustomerConnection.abbreviate(reply.text()));
+        }
         return reply;
     }
 
     /** Applies the outcome of one transaction to the parked copy. */
-    private void settle(Domain domain, MailKey key, Mail mail, List<MailAddress> rejected, List<MailAddress> stillOwed,
-                        Reply failure) throws MessagingException {
+    private void settle(Domain domain, MailKey key, Mail mail, Map<MailAddress, Reply> refused, List<MailAddress> stillOwed,
+                        Reply lastFailure) throws MessagingException {
         List<MailAddress> owedAfter = new ArrayList<>(stillOwed);
-        if (!rejected.isEmpty()) {
-            if (bounce(mail, rejected, failure)) {
+        // One bounce per distinct reply, so each refused recipient's DSN quotes its own reason.
+        Map<Reply, List<MailAddress>> byReason = new LinkedHashMap<>();
+        refused.forEach((recipient, reply) -> byReason.computeIfAbsent(reply, r -> new ArrayList<>()).add(recipient));
+        for (Map.Entry<Reply, List<MailAddress>> entry : byReason.entrySet()) {
+            if (bounce(mail, entry.getValue(), entry.getKey())) {
                 bounced++;
             } else {
-                owedAfter.addAll(rejected);
+                owedAfter.addAll(entry.getValue());
             }
         }
         if (owedAfter.isEmpty()) {
@@ -244,7 +288,7 @@ final class ReversedSmtpClient {
             store.update(domain, mail);
         }
         LOGGER.info("Kept {} for {} parked for {} recipient(s): {}", key.asString(), domain.asString(), owedAfter.size(),
-            failure == null ? "" : CustomerConnection.abbreviate(failure.text()));
+            lastFailure == null ? "" : CustomerConnection.abbreviate(lastFailure.text()));
     }
 
     private boolean bounce(Mail mail, Collection<MailAddress> recipients, Reply reason) {

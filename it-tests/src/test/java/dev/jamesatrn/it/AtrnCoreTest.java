@@ -473,4 +473,42 @@ class AtrnCoreTest {
         assertThat(second.received).hasSize(1);
         assertThat(first.get().received).hasSize(1);
     }
+
+    @Test
+    void aCustomerWhoseRepliesGetOutOfStepLosesNothing(GuiceJamesServer server) throws Exception {
+        List<String> replies = Inbound.send(PORTS.inboundPort, "postmaster@customer2.example",
+            List.of("alice@customer.example"), Messages.simple("desync", "alice@customer.example"));
+        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> probe(server).count("customer.example") == 1);
+        // a doubled banner: one reply more than the provider asked for
+        CustomerServer confused = new CustomerServer((step, index, reply) ->
+            Optional.of(step.equals("greeting") ? "220 customer.example ready\r\n250 stray" : reply));
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            try {
+                client.serve(confused);
+            } catch (java.io.IOException e) {
+                // the provider hangs up on a customer it cannot follow
+            }
+        }
+
+        assertThat(confused.received).isEmpty();
+        assertThat(probe(server).all("customer.example")).singleElement()
+            .satisfies(parked -> assertThat(parked.recipients()).containsExactly("alice@customer.example"));
+        // and no bounce was sent for it
+        assertThat(probe(server).count("customer2.example")).isZero();
+    }
+
+    @Test
+    void authRepliesFollowRfc4954ForInitialResponses() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.command("AUTH CRAM-MD5 Zm9v").get(0)).startsWith("501");
+            client.startTls();
+            client.command("EHLO customer.example");
+            assertThat(client.command("AUTH PLAIN =").get(0)).startsWith("535");
+            assertThat(client.command("AUTH PLAIN QUIT!!").get(0)).startsWith("501 5.5.2");
+        }
+    }
 }

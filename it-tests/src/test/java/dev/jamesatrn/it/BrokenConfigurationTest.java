@@ -22,7 +22,13 @@ class BrokenConfigurationTest {
         JamesLayout.create(workingDirectory, Map.of(
             JamesLayout.INBOUND, "127.0.0.1:" + AtrnJames.freePort(),
             JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort()), 0);
-        Files.writeString(workingDirectory.resolve("conf/atrn.xml"), atrnXml);
+        if (atrnXml != null) {
+            Files.writeString(workingDirectory.resolve("conf/atrn.xml"), atrnXml);
+        }
+        return startFailure(workingDirectory);
+    }
+
+    private static String startFailure(Path workingDirectory) throws Exception {
         GuiceJamesServer server = MemoryJamesServerMain.createServer(MemoryJamesConfiguration.builder()
             .workingDirectory(workingDirectory.toFile())
             .usersRepository(UsersRepositoryModuleChooser.Implementation.DEFAULT)
@@ -62,5 +68,29 @@ class BrokenConfigurationTest {
             + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains></atrn>");
 
         assertThat(message).contains("key 'repositoryUrlPrefix'").contains("cassandra://var/mail/atrn/customer.example");
+    }
+
+    @Test
+    void anOdmrIdleTimeoutBelowTenMinutesStopsJames(@TempDir Path workingDirectory) throws Exception {
+        JamesLayout.create(workingDirectory, Map.of(
+            JamesLayout.INBOUND, "127.0.0.1:" + AtrnJames.freePort(),
+            JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort()), 0);
+        Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
+        Files.writeString(smtp, Files.readString(smtp).replace("<connectiontimeout>1800</connectiontimeout>",
+            "<connectiontimeout>300</connectiontimeout>"));
+
+        assertThat(startFailure(workingDirectory))
+            .contains("conf/smtpserver.xml: key 'connectiontimeout' of <smtpserver> 'odmrserver': 300 s is below the 10 minutes")
+            .contains("Fix: <connectiontimeout>1800</connectiontimeout>");
+    }
+
+    @Test
+    void aRepositoryUrlWithoutProtocolStopsJames(@TempDir Path workingDirectory) throws Exception {
+        String message = startFailure(workingDirectory, "<atrn><repositoryUrlPrefix>var/mail/atrn</repositoryUrlPrefix>"
+            + "<logins><login name=\"customer\" secret=\"s\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains></atrn>");
+
+        assertThat(message).contains("conf/atrn.xml: key 'repositoryUrlPrefix': 'var/mail/atrn/' is not a mail repository URL")
+            .contains("Fix: use protocol://path/");
     }
 }
