@@ -26,8 +26,13 @@ final class Fetchmail {
 
     /** One poll of the ODMR port; fetchmail relays the reversed session to 127.0.0.1:smtpPort. */
     static Run poll(Path home, int odmrPort, String login, String secret, String domains, int smtpPort) throws Exception {
+        return poll(home, "127.0.0.1", odmrPort, login, secret, domains, smtpPort);
+    }
+
+    static Run poll(Path home, String provider, int odmrPort, String login, String secret, String domains, int smtpPort)
+            throws Exception {
         Path rc = home.resolve("fetchmailrc");
-        Files.writeString(rc, "poll 127.0.0.1 protocol odmr port " + odmrPort
+        Files.writeString(rc, "poll " + provider + " protocol odmr port " + odmrPort
             + " user \"" + login + "\" password \"" + secret + "\""
             + " fetchdomains " + domains
             + " smtphost 127.0.0.1/" + smtpPort + "\n");
