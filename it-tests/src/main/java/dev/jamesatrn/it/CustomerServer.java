@@ -28,6 +28,7 @@ public final class CustomerServer {
 
     final List<Received> received = new CopyOnWriteArrayList<>();
     final List<String> commands = new CopyOnWriteArrayList<>();
+    final List<Received> unacknowledged = new CopyOnWriteArrayList<>();
     private final Script script;
     private final Consumer<Received> onReceived;
 
@@ -96,6 +97,8 @@ public final class CustomerServer {
                     byte[] data = Wire.readData(in);
                     Optional<String> reply = script.reply("END", index, "250 2.0.0 queued");
                     if (reply.isEmpty()) {
+                        // the whole message arrived but the provider never hears our 250
+                        unacknowledged.add(new Received(mailFrom, List.copyOf(rcpts), data));
                         return;
                     }
                     if (reply.get().startsWith("2")) {
