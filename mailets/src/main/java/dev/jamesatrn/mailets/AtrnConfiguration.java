@@ -245,7 +245,8 @@ public final class AtrnConfiguration {
 
     /**
      * The one place that decides how a domain is spelled: lower case, no trailing dot, LDH
-     * labels as RFC 2645's ABNF requires (at least two labels).
+     * labels as RFC 2645's ABNF requires (at least two labels, the last one not all digits).
+     * Unicode names are refused, not converted: the ABNF allows only their A-label (punycode).
      */
     public static Optional<Domain> normalizeDomain(String raw) {
         if (raw == null) {
@@ -256,6 +257,10 @@ public final class AtrnConfiguration {
             candidate = candidate.substring(0, candidate.length() - 1);
         }
         if (!LDH_DOMAIN.matcher(candidate).matches()) {
+            return Optional.empty();
+        }
+        // An all-numeric last label is an IP address written without brackets, not a host name.
+        if (candidate.substring(candidate.lastIndexOf('.') + 1).chars().allMatch(Character::isDigit)) {
             return Optional.empty();
         }
         return Optional.of(Domain.of(candidate));

@@ -110,6 +110,9 @@ class AtrnConfigurationTest {
         assertThat(AtrnConfiguration.normalizeDomain("Customer.EXAMPLE.")).contains(Domain.of("customer.example"));
         assertThat(AtrnConfiguration.normalizeDomain("customer")).isEmpty();
         assertThat(AtrnConfiguration.normalizeDomain("[127.0.0.1]")).isEmpty();
+        assertThat(AtrnConfiguration.normalizeDomain("192.0.2.1")).isEmpty();
+        assertThat(AtrnConfiguration.normalizeDomain("xn--bcher-kva.example")).contains(Domain.of("xn--bcher-kva.example"));
+        assertThat(AtrnConfiguration.normalizeDomain("b\u00fccher.example")).isEmpty();
         assertThat(AtrnConfiguration.normalizeDomain("-bad.example")).isEmpty();
         assertThat(AtrnConfiguration.normalizeDomain("a..example")).isEmpty();
         assertThat(AtrnConfiguration.normalizeDomain("")).isEmpty();
