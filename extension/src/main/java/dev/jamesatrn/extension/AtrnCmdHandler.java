@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 import javax.inject.Inject;
@@ -43,10 +45,12 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private final DomainClaims claims;
     private final OdmrSessions sessions;
     private final MailetContext mailetContext;
+    private final Map<String, Instant> lastAtrn = new ConcurrentHashMap<>();
 
+    /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
     public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainClaims claims,
-                          OdmrSessions sessions, MailetContext mailetContext) {
+                          OdmrSessions sessions, MailetContext mailetContext, ParkedMailExpiry expiry) {
         this.configuration = configuration;
         this.store = store;
         this.claims = claims;
@@ -98,6 +102,10 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 LOGGER.info("ATRN refused: login '{}' may not claim {}", login, domain.asString());
                 return OdmrReplies.atrnNotAuthorized(domain.asString());
             }
+        }
+        Optional<Response> tooSoon = tooSoon(login);
+        if (tooSoon.isPresent()) {
+            return tooSoon.get();
         }
         Optional<DomainClaims.Claim> claim = claims.tryClaim(domains, session.getSessionID());
         if (claim.isEmpty()) {
@@ -173,6 +181,22 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         } catch (RuntimeException e) {
             return "unknown";
         }
+    }
+
+    /** RFC 2645 5.2.1: ATRN repeated within {@code minAtrnInterval} MAY get 450 (off by default). */
+    private Optional<Response> tooSoon(String login) {
+        Optional<Duration> interval = configuration.policies().minAtrnInterval();
+        if (interval.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant now = Instant.now();
+        Instant previous = lastAtrn.get(login);
+        if (previous != null && Duration.between(previous, now).compareTo(interval.get()) < 0) {
+            long wait = interval.get().minus(Duration.between(previous, now)).toSeconds() + 1;
+            return Optional.of(OdmrReplies.atrnTooSoon(wait));
+        }
+        lastAtrn.put(login, now);
+        return Optional.empty();
     }
 
     /** 451 when the store cannot be read, 453 when no listed domain has mail (RFC 2645 5.2.1). */

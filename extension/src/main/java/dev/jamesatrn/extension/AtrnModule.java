@@ -32,6 +32,9 @@ public class AtrnModule extends AbstractModule {
         bind(ParkedMailStore.class).in(Singleton.class);
         bind(DomainClaims.class).in(Singleton.class);
         bind(OdmrSessions.class).in(Singleton.class);
+        // Not eager: James creates this child injector while its own repository store is still
+        // being built. The ATRN handler injects it, which starts the sweep once James is ready.
+        bind(ParkedMailExpiry.class).in(Singleton.class);
     }
 
     @Provides

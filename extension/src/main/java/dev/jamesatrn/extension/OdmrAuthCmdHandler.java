@@ -2,6 +2,7 @@ package dev.jamesatrn.extension;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
@@ -21,6 +22,8 @@ import javax.security.sasl.SaslException;
 import javax.security.sasl.SaslServer;
 
 import org.apache.james.core.Username;
+import org.apache.james.protocols.api.ProtocolSessionImpl;
+import org.apache.james.protocols.api.ProtocolTransport;
 import org.apache.james.protocols.api.Request;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.CommandHandler;
@@ -48,10 +51,12 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
     private static final String CANCEL = "*";
 
     private final AtrnConfiguration configuration;
+    private final OdmrSessions sessions;
 
     @Inject
-    public OdmrAuthCmdHandler(AtrnConfiguration configuration) {
+    public OdmrAuthCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions) {
         this.configuration = configuration;
+        this.sessions = sessions;
     }
 
     @Override
@@ -88,16 +93,19 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
                 if (!clearTextAllowed(session)) {
                     return OdmrReplies.AUTH_NEEDS_TLS;
                 }
-                return initialResponse
-                    .map(response -> finishPlain(session, response))
-                    .orElseGet(() -> challenge(session, "", response -> finishPlain(session, response)));
+                // not Optional.map: a delayed failure is a null Response
+                if (initialResponse.isPresent()) {
+                    return finishPlain(session, initialResponse.get());
+                }
+                return challenge(session, "", response -> finishPlain(session, response));
             case LOGIN:
                 if (!clearTextAllowed(session)) {
                     return OdmrReplies.AUTH_NEEDS_TLS;
                 }
-                return initialResponse
-                    .map(user -> askPassword(session, user))
-                    .orElseGet(() -> challenge(session, base64("Username:"), user -> askPassword(session, user)));
+                if (initialResponse.isPresent()) {
+                    return askPassword(session, initialResponse.get());
+                }
+                return challenge(session, base64("Username:"), user -> askPassword(session, user));
             default:
                 return OdmrReplies.AUTH_UNKNOWN_MECHANISM;
         }
@@ -134,7 +142,7 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
             } finally {
                 disposeQuietly(server);
             }
-            return OdmrReplies.AUTH_FAILED;
+            return failed(session);
         });
     }
 
@@ -170,12 +178,12 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         // RFC 4616: [authzid] NUL authcid NUL passwd
         String[] fields = new String(decoded, StandardCharsets.UTF_8).split("\u0000", -1);
         if (fields.length != 3) {
-            return OdmrReplies.AUTH_FAILED;
+            return failed(session);
         }
         String authzid = fields[0];
         String login = fields[1];
         if (!authzid.isEmpty() && !authzid.equals(login)) {
-            return OdmrReplies.AUTH_FAILED;
+            return failed(session);
         }
         return verify(session, login, fields[2]);
     }
@@ -207,7 +215,30 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         }
         LOGGER.info("Authentication failed for login '{}' from {}", login,
             session.getRemoteAddress().getAddress().getHostAddress());
-        return OdmrReplies.AUTH_FAILED;
+        return failed(session);
+    }
+
+    /**
+     * 535, after {@code authFailureDelay} to slow down password guessing. The wait is a timer, not
+     * a blocked thread, and the connection reads nothing meanwhile, so a pipelined command cannot
+     * overtake the reply.
+     */
+    private Response failed(SMTPSession session) {
+        Duration delay = configuration.policies().authFailureDelay();
+        if (delay.isZero()) {
+            return OdmrReplies.AUTH_FAILED;
+        }
+        ProtocolTransport transport = ((ProtocolSessionImpl) session).getProtocolTransport();
+        transport.setReadable(false);
+        sessions.later(delay, () -> {
+            try {
+                transport.writeResponse(OdmrReplies.AUTH_FAILED, session);
+                transport.setReadable(true);
+            } catch (RuntimeException e) {
+                LOGGER.debug("Connection gone before its delayed 535: {}", e.getMessage());
+            }
+        });
+        return null;
     }
 
     private Response succeed(SMTPSession session, String login) {

@@ -36,6 +36,10 @@ final class OdmrReplies {
         return reply("450", "4.7.1 Access denied: this login may not claim " + domain + "; no mail sent for any domain");
     }
 
+    static Response atrnTooSoon(long waitSeconds) {
+        return reply("450", "4.7.0 ATRN repeated too soon; try again in " + waitSeconds + " s");
+    }
+
     static Response atrnCannotCheck(String why) {
         return reply("451", "4.3.0 " + why + "; try again later");
     }

@@ -1,6 +1,9 @@
 package dev.jamesatrn.extension;
 
+import java.time.Duration;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +21,8 @@ import dev.jamesatrn.mailets.AtrnConfiguration;
  */
 public class OdmrSessions {
     private final ThreadPoolExecutor executor;
+    // Replies deliberately held back (after a failed AUTH): a timer, not a sleeping thread.
+    private final ScheduledExecutorService timer;
 
     @Inject
     public OdmrSessions(AtrnConfiguration configuration) {
@@ -28,6 +33,15 @@ public class OdmrSessions {
                 thread.setDaemon(true);
                 return thread;
             });
+        this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "atrn-delayed-replies");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    void later(Duration delay, Runnable work) {
+        timer.schedule(work, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** @return false when every session slot is busy. */
@@ -43,5 +57,6 @@ public class OdmrSessions {
     @PreDestroy
     public void shutdown() {
         executor.shutdownNow();
+        timer.shutdownNow();
     }
 }

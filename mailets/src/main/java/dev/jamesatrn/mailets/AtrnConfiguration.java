@@ -43,6 +43,17 @@ public final class AtrnConfiguration {
             Duration.ofMinutes(10));
     }
 
+    /**
+     * What protects mail and the service over time: parked lifetime (Postfix's
+     * maximal_queue_lifetime, 5 days), an optional delay warning, the pause after a failed AUTH,
+     * and an optional minimum interval between two ATRN of one login (RFC 2645 allows 450).
+     */
+    public record Policies(Duration maxParkedLifetime, Optional<Duration> delayWarningAfter, String delayWarningProcessor,
+                           Duration expiryCheckInterval, Duration authFailureDelay, Optional<Duration> minAtrnInterval) {
+        public static final Policies DEFAULT = new Policies(Duration.ofDays(5), Optional.empty(), "atrn-delay-warnings",
+            Duration.ofMinutes(1), Duration.ofSeconds(1), Optional.empty());
+    }
+
     public record AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients) {
         public boolean accepts(MailAddress recipient) {
             return recipients.map(valid -> valid.contains(recipient)).orElse(true);
@@ -57,6 +68,8 @@ public final class AtrnConfiguration {
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions",
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
+        "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
+        "minAtrnInterval",
         "logins.login[@name]", "logins.login[@secret]",
         "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients");
 
@@ -67,10 +80,11 @@ public final class AtrnConfiguration {
     private final boolean allowPlainAuthWithoutTls;
     private final int maxConcurrentSessions;
     private final Timeouts timeouts;
+    private final Policies policies;
 
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
-                             Timeouts timeouts) {
+                             Timeouts timeouts, Policies policies) {
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
         this.repositoryUrlPrefix = repositoryUrlPrefix;
@@ -78,6 +92,7 @@ public final class AtrnConfiguration {
         this.allowPlainAuthWithoutTls = allowPlainAuthWithoutTls;
         this.maxConcurrentSessions = maxConcurrentSessions;
         this.timeouts = timeouts;
+        this.policies = policies;
     }
 
     public boolean isAtrnDomain(Domain domain) {
@@ -130,6 +145,10 @@ public final class AtrnConfiguration {
 
     public Timeouts timeouts() {
         return timeouts;
+    }
+
+    public Policies policies() {
+        return policies;
     }
 
     /**
@@ -188,12 +207,21 @@ public final class AtrnConfiguration {
             duration(config, "timeouts.dataBlock", Timeouts.RFC_5321.dataBlock(), problems),
             duration(config, "timeouts.dataTermination", Timeouts.RFC_5321.dataTermination(), problems));
 
+        Policies defaults = Policies.DEFAULT;
+        Policies policies = new Policies(
+            duration(config, "maxParkedLifetime", defaults.maxParkedLifetime(), problems),
+            optionalDuration(config, "delayWarningAfter", problems),
+            config.getString("delayWarningProcessor", defaults.delayWarningProcessor()).trim(),
+            duration(config, "expiryCheckInterval", defaults.expiryCheckInterval(), problems),
+            durationOrZero(config, "authFailureDelay", defaults.authFailureDelay(), problems),
+            optionalDuration(config, "minAtrnInterval", problems));
+
         boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
 
         problems.throwIfAny();
-        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, timeouts);
+        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, timeouts, policies);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
@@ -293,6 +321,20 @@ public final class AtrnConfiguration {
             problems.add(key, "'" + raw + "' is not a duration", "write a positive duration such as 300s or 5m");
             return fallback;
         }
+    }
+
+    private static Optional<Duration> optionalDuration(HierarchicalConfiguration<ImmutableNode> config, String key,
+                                                       Problems problems) {
+        return config.getString(key, null) == null ? Optional.empty() : Optional.of(duration(config, key, Duration.ZERO, problems));
+    }
+
+    private static Duration durationOrZero(HierarchicalConfiguration<ImmutableNode> config, String key, Duration fallback,
+                                           Problems problems) {
+        String raw = config.getString(key, null);
+        if (raw != null && raw.trim().matches("0+\\s*[a-z]*")) {
+            return Duration.ZERO;
+        }
+        return duration(config, key, fallback, problems);
     }
 
     private static boolean bool(HierarchicalConfiguration<ImmutableNode> config, String key, boolean fallback,

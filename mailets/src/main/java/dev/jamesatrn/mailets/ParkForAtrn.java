@@ -1,5 +1,6 @@
 package dev.jamesatrn.mailets;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -61,6 +62,7 @@ public class ParkForAtrn extends GenericMailet {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             copy.setRecipients(recipients);
+            ParkedAttributes.markParked(copy, Instant.now());
             store.park(domain, copy);
             LOGGER.info("Parked {} for ATRN domain {} ({} recipient(s), {} bytes)", copy.getName(), domain.asString(),
                 recipients.size(), copy.getMessageSize());

@@ -1,0 +1,148 @@
+package dev.jamesatrn.extension;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import javax.annotation.PreDestroy;
+import javax.inject.Inject;
+import javax.mail.MessagingException;
+
+import org.apache.james.core.Domain;
+import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.mailrepository.api.MailKey;
+import org.apache.james.server.core.MailImpl;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.ParkedAttributes;
+import dev.jamesatrn.mailets.ParkedMailStore;
+
+/**
+ * Parked mail does not wait forever: past {@code maxParkedLifetime} it is bounced to its sender
+ * with a DSN (through the same bounce processor as a 5xx from the customer) and removed; past
+ * {@code delayWarningAfter}, if set, the sender gets one "delayed" DSN. Null-sender mail is never
+ * bounced or warned about, so bounces cannot loop. A domain being drained is skipped this round:
+ * the claim keeps the sweep and an ATRN session from touching the same message.
+ */
+public class ParkedMailExpiry {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ParkedMailExpiry.class);
+    private static final String OWNER = "parked-mail-expiry";
+
+    private final AtrnConfiguration configuration;
+    private final ParkedMailStore store;
+    private final DomainClaims claims;
+    private final MailetContext mailetContext;
+    private final ScheduledExecutorService scheduler;
+
+    @Inject
+    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainClaims claims,
+                            MailetContext mailetContext) {
+        this.configuration = configuration;
+        this.store = store;
+        this.claims = claims;
+        this.mailetContext = mailetContext;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "atrn-parked-mail-expiry");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long every = configuration.policies().expiryCheckInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    public void stop() {
+        scheduler.shutdownNow();
+    }
+
+    private void sweepQuietly() {
+        try {
+            sweep(Instant.now());
+        } catch (RuntimeException e) {
+            LOGGER.error("Parked-mail expiry sweep failed; it runs again in {}", configuration.policies().expiryCheckInterval(), e);
+        }
+    }
+
+    void sweep(Instant now) {
+        for (Domain domain : configuration.domains()) {
+            Optional<DomainClaims.Claim> claim = claims.tryClaim(List.of(domain), OWNER);
+            if (claim.isEmpty()) {
+                continue;
+            }
+            try {
+                for (MailKey key : store.keys(domain)) {
+                    check(domain, key, now);
+                }
+            } catch (MessagingException e) {
+                LOGGER.warn("Cannot list parked mail of {} for expiry: {}", domain.asString(), e.getMessage());
+            } finally {
+                claims.release(claim.get());
+            }
+        }
+    }
+
+    private void check(Domain domain, MailKey key, Instant now) {
+        Mail mail = null;
+        try {
+            mail = store.retrieve(domain, key).orElse(null);
+            if (mail == null) {
+                return;
+            }
+            Duration age = Duration.between(ParkedAttributes.parkedAt(mail), now);
+            AtrnConfiguration.Policies policies = configuration.policies();
+            if (age.compareTo(policies.maxParkedLifetime()) > 0) {
+                expire(domain, key, mail, age);
+            } else if (policies.delayWarningAfter().filter(after -> age.compareTo(after) > 0).isPresent()
+                && !ParkedAttributes.delayWarned(mail)) {
+                warn(domain, mail, age);
+            }
+        } catch (MessagingException | RuntimeException e) {
+            LOGGER.warn("Cannot check parked message {} of {} for expiry: {}", key.asString(), domain.asString(), e.getMessage());
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
+    }
+
+    private void expire(Domain domain, MailKey key, Mail mail, Duration age) throws MessagingException {
+        if (mail.getMaybeSender().isNullSender()) {
+            LOGGER.info("Parked {} for {} expired after {}; null sender, so removed without a bounce", key.asString(),
+                domain.asString(), age);
+        } else {
+            send(mail, configuration.bounceProcessor(), "Not collected by the ATRN customer of " + domain.asString()
+                + " within " + configuration.policies().maxParkedLifetime() + "; giving up");
+            LOGGER.info("Parked {} for {} expired after {}; bounced to {}", key.asString(), domain.asString(), age,
+                mail.getMaybeSender().asString());
+        }
+        store.remove(domain, key);
+    }
+
+    private void warn(Domain domain, Mail mail, Duration age) throws MessagingException {
+        if (!mail.getMaybeSender().isNullSender()) {
+            send(mail, configuration.policies().delayWarningProcessor(), "Waiting for the ATRN customer of "
+                + domain.asString() + " to collect it; will keep trying until " + configuration.policies().maxParkedLifetime()
+                + " after parking");
+            LOGGER.info("Sent a delay warning for {} parked {} ago for {}", mail.getName(), age, domain.asString());
+        }
+        ParkedAttributes.markDelayWarned(mail);
+        store.update(domain, mail);
+    }
+
+    /** A copy goes to a mailet processor (DSNBounce); the parked message itself is not touched here. */
+    private void send(Mail mail, String processor, String reason) throws MessagingException {
+        MailImpl copy = MailImpl.duplicate(mail);
+        try {
+            copy.setErrorMessage(reason);
+            mailetContext.sendMail(copy, processor);
+        } finally {
+            LifecycleUtil.dispose(copy);
+        }
+    }
+}
