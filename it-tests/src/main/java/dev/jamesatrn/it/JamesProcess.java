@@ -118,6 +118,11 @@ public final class JamesProcess implements AutoCloseable {
         return process;
     }
 
+    /** SIGKILL: no shutdown hook, no flushing, as a crash or an OOM killer would end James. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
     /** SIGTERM, as {@code docker stop} does; James's shutdown hook stops it cleanly. */
     @Override
     public void close() {

@@ -13,6 +13,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,5 +75,73 @@ class SeparateProcessTest {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         String body = response.body().trim();
         return body.equals("[]") ? 0 : body.split(",").length;
+    }
+
+    @Test
+    void aKill9MidDrainLosesNothing(@TempDir Path workingDirectory) throws Exception {
+        JamesProcess.Ports ports = new JamesProcess.Ports(AtrnJames.freePort(), AtrnJames.freePort(), AtrnJames.freePort());
+        CustomerServer first;
+        try (JamesProcess james = JamesProcess.start(workingDirectory, HOST, ports, workingDirectory.resolve("james-1.log"))) {
+            for (int i = 0; i < 3; i++) {
+                List<String> replies = Inbound.send(ports.inbound(), "sender@sender.test", List.of("alice@customer.example"),
+                    Messages.simple("killed-" + i, "alice@customer.example"));
+                assertThat(replies.get(replies.size() - 1)).startsWith("250");
+            }
+            await().atMost(30, SECONDS).until(() -> parkedCount(ports.webAdmin(), "customer.example") == 3);
+
+            // the second message has fully arrived when James dies, before our 250 reaches it
+            first = new CustomerServer((step, index, reply) -> {
+                if (step.equals("END") && index == 1) {
+                    try {
+                        james.kill();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return Optional.empty();
+                }
+                return Optional.of(reply);
+            });
+            try (OdmrClient client = new OdmrClient(ports.odmr())) {
+                client.command("EHLO customer.example");
+                assertThat(client.authCramMd5("customer", "customer-secret").get(0)).startsWith("235");
+                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+                client.serve(first);
+            }
+        }
+
+        try (JamesProcess james = JamesProcess.start(workingDirectory, HOST, ports, workingDirectory.resolve("james-2.log"))) {
+            assertThat(parkedCount(ports.webAdmin(), "customer.example")).isEqualTo(2);
+            CustomerServer second = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+            try (OdmrClient client = new OdmrClient(ports.odmr())) {
+                client.command("EHLO customer.example");
+                client.startTls();
+                client.command("EHLO customer.example");
+                assertThat(client.authPlain("customer", "wrong-secret").get(0)).startsWith("535");
+                assertThat(client.authPlain("customer", "customer-secret").get(0)).startsWith("235");
+                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+                client.serve(second);
+            }
+            List<String> subjects = new ArrayList<>();
+            first.received.forEach(r -> subjects.add(subject(r.data())));
+            first.unacknowledged.forEach(r -> subjects.add(subject(r.data())));
+            second.received.forEach(r -> subjects.add(subject(r.data())));
+            // the message in flight at the kill is the only one that may (and does) arrive twice
+            assertThat(first.unacknowledged).hasSize(1);
+            String inFlight = subject(first.unacknowledged.get(0).data());
+            assertThat(subjects).hasSize(4).containsOnly("killed-0", "killed-1", "killed-2");
+            assertThat(subjects.stream().filter(inFlight::equals)).hasSize(2);
+            await().atMost(10, SECONDS).until(() -> parkedCount(ports.webAdmin(), "customer.example") == 0);
+            // secrets never reach the log, in clear or as the BASE64 of AUTH PLAIN
+            assertThat(Files.readString(workingDirectory.resolve("james-2.log")))
+                .contains("ATRN login=customer")
+                .doesNotContain("customer-secret").doesNotContain("wrong-secret")
+                .doesNotContain(java.util.Base64.getEncoder().encodeToString("\0customer\0customer-secret".getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    private static String subject(byte[] message) {
+        String text = new String(message, StandardCharsets.ISO_8859_1);
+        int start = text.indexOf("Subject: ") + "Subject: ".length();
+        return text.substring(start, text.indexOf('\r', start));
     }
 }
