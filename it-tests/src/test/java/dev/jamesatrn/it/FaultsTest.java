@@ -4,8 +4,11 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
@@ -90,6 +93,36 @@ class FaultsTest {
             client.serve(new CustomerServer(silentAtMail));
             assertThat(client.closedByPeer()).isTrue();
         }
+        assertThat(server.getProbe(ParkedProbe.class).count("customer.example")).isEqualTo(1);
+    }
+
+    @Test
+    void aCustomerTricklingItsGreetingIsDroppedAtTheTimeoutWhileOthersAreServed(GuiceJamesServer server) throws Exception {
+        park(server, "alice@customer.example", "customer.example");
+        long start = System.nanoTime();
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            CompletableFuture<Void> trickle = CompletableFuture.runAsync(() -> {
+                try {
+                    for (byte b : "220 customer.example ready, one byte at a time\r\n".getBytes(StandardCharsets.US_ASCII)) {
+                        client.sendRaw(new byte[] {b});
+                        // the peer under test is slow on purpose: this pause is its behaviour, not a wait for us
+                        Thread.sleep(200);
+                    }
+                } catch (Exception e) {
+                    // the provider hung up on us: expected
+                }
+            });
+            try (OdmrClient other = new OdmrClient(PORTS.odmrPort)) {
+                assertThat(other.command("NOOP").get(0)).startsWith("250");
+            }
+            assertThat(client.closedByPeer()).isTrue();
+            trickle.cancel(true);
+        }
+
+        // the configured greeting timeout is 2 s; the whole greeting would have taken about 10 s
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
         assertThat(server.getProbe(ParkedProbe.class).count("customer.example")).isEqualTo(1);
     }
 }

@@ -117,4 +117,22 @@ class AtrnConfigurationTest {
         assertThat(AtrnConfiguration.normalizeDomain("a..example")).isEmpty();
         assertThat(AtrnConfiguration.normalizeDomain("")).isEmpty();
     }
+
+    @Test
+    void policiesHaveSafeDefaultsAndCanBeSet() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        AtrnConfiguration.Policies defaults = parse(LOGINS + domains).policies();
+        assertThat(defaults.maxParkedLifetime()).isEqualTo(Duration.ofDays(5));
+        assertThat(defaults.delayWarningAfter()).isEmpty();
+        assertThat(defaults.minAtrnInterval()).isEmpty();
+        assertThat(defaults.authFailureDelay()).isEqualTo(Duration.ofSeconds(1));
+
+        AtrnConfiguration.Policies set = parse(LOGINS + domains + "<maxParkedLifetime>3d</maxParkedLifetime>"
+            + "<delayWarningAfter>4h</delayWarningAfter><authFailureDelay>0s</authFailureDelay>"
+            + "<minAtrnInterval>1m</minAtrnInterval>").policies();
+        assertThat(set.maxParkedLifetime()).isEqualTo(Duration.ofDays(3));
+        assertThat(set.delayWarningAfter()).contains(Duration.ofHours(4));
+        assertThat(set.authFailureDelay()).isZero();
+        assertThat(set.minAtrnInterval()).contains(Duration.ofMinutes(1));
+    }
 }
