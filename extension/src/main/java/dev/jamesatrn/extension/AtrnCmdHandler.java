@@ -110,7 +110,9 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         Optional<DomainClaims.Claim> claim = claims.tryClaim(domains, session.getSessionID());
         if (claim.isEmpty()) {
             String busy = domains.stream().filter(claims::isClaimed).map(Domain::asString).collect(Collectors.joining(","));
-            return OdmrReplies.atrnCannotCheck(busy + " is being delivered by another ODMR session");
+            boolean sweeping = domains.stream().anyMatch(domain -> claims.ownerOf(domain).filter(ParkedMailExpiry.OWNER::equals).isPresent());
+            return OdmrReplies.atrnCannotCheck(busy + (sweeping ? " is being checked for expired mail"
+                : " is being delivered by another ODMR session"));
         }
         try {
             CustomerConnection customer = new CustomerConnection(session);
@@ -123,6 +125,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 claims.release(claim.get());
                 return OdmrReplies.ATRN_BUSY;
             }
+            remember(login);
         } catch (RuntimeException e) {
             // e.g. the channel closed under us: never keep the domain claimed
             claims.release(claim.get());
@@ -186,17 +189,22 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     /** RFC 2645 5.2.1: ATRN repeated within {@code minAtrnInterval} MAY get 450 (off by default). */
     private Optional<Response> tooSoon(String login) {
         Optional<Duration> interval = configuration.policies().minAtrnInterval();
-        if (interval.isEmpty()) {
+        Instant previous = lastAtrn.get(login);
+        if (interval.isEmpty() || previous == null) {
             return Optional.empty();
         }
-        Instant now = Instant.now();
-        Instant previous = lastAtrn.get(login);
-        if (previous != null && Duration.between(previous, now).compareTo(interval.get()) < 0) {
-            long wait = interval.get().minus(Duration.between(previous, now)).toSeconds() + 1;
-            return Optional.of(OdmrReplies.atrnTooSoon(wait));
+        Duration since = Duration.between(previous, Instant.now());
+        if (since.compareTo(interval.get()) >= 0) {
+            return Optional.empty();
         }
-        lastAtrn.put(login, now);
-        return Optional.empty();
+        return Optional.of(OdmrReplies.atrnTooSoon(interval.get().minus(since).toSeconds() + 1));
+    }
+
+    /** Only an ATRN that was taken on counts for the interval; a 451 must not lock the login out. */
+    private void remember(String login) {
+        if (configuration.policies().minAtrnInterval().isPresent()) {
+            lastAtrn.put(login, Instant.now());
+        }
     }
 
     /** 451 when the store cannot be read, 453 when no listed domain has mail (RFC 2645 5.2.1). */

@@ -55,7 +55,8 @@ public class AtrnModule extends AbstractModule {
     static void checkOdmrIdleTimeout(HierarchicalConfiguration<ImmutableNode> smtpservers, AtrnConfiguration configuration)
             throws ConfigurationException {
         for (HierarchicalConfiguration<ImmutableNode> server : smtpservers.configurationsAt("smtpserver")) {
-            if (!OdmrHandlersPackage.class.getName().equals(server.getString("handlerchain[@coreHandlersPackage]", ""))) {
+            if (!OdmrHandlersPackage.class.getName().equals(server.getString("handlerchain[@coreHandlersPackage]", ""))
+                || !server.getBoolean("[@enabled]", true)) {
                 continue;
             }
             String name = server.getString("jmxName", "the ODMR server");

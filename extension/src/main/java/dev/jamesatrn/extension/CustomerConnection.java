@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -45,6 +46,14 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
         String text() {
             return String.join(" / ", lines);
         }
+
+        /** The RFC 3463 code after the reply code, when the customer gave one. */
+        Optional<String> enhancedStatus() {
+            java.util.regex.Matcher matcher = ENHANCED.matcher(lines.get(lines.size() - 1));
+            return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
+        }
+
+        private static final java.util.regex.Pattern ENHANCED = java.util.regex.Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
     }
 
     private static final Object DISCONNECTED = new Object();

@@ -36,4 +36,8 @@ public class DomainClaims {
     public synchronized boolean isClaimed(Domain domain) {
         return owners.containsKey(domain);
     }
+
+    public synchronized Optional<String> ownerOf(Domain domain) {
+        return Optional.ofNullable(owners.get(domain));
+    }
 }

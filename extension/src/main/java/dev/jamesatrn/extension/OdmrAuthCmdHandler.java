@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import javax.inject.Inject;
@@ -22,6 +23,7 @@ import javax.security.sasl.SaslException;
 import javax.security.sasl.SaslServer;
 
 import org.apache.james.core.Username;
+import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.api.ProtocolSessionImpl;
 import org.apache.james.protocols.api.ProtocolTransport;
 import org.apache.james.protocols.api.Request;
@@ -49,6 +51,9 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
     private static final String PLAIN = "PLAIN";
     private static final String LOGIN = "LOGIN";
     private static final String CANCEL = "*";
+    private static final int MAX_FAILURES_PER_CONNECTION = 3;
+    private static final ProtocolSession.AttachmentKey<Integer> FAILURES =
+        ProtocolSession.AttachmentKey.of("atrn.authFailures", Integer.class);
 
     private final AtrnConfiguration configuration;
     private final OdmrSessions sessions;
@@ -219,23 +224,39 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
     }
 
     /**
-     * 535, after {@code authFailureDelay} to slow down password guessing. The wait is a timer, not
-     * a blocked thread, and the connection reads nothing meanwhile, so a pipelined command cannot
-     * overtake the reply.
+     * 535, after {@code authFailureDelay} to slow down password guessing; the third failure in
+     * one connection gets 421 and the connection is closed. The wait is a timer, not a blocked
+     * thread. Meanwhile the connection reads nothing, and lines the client had already pipelined
+     * (RFC 4954 forbids pipelining after AUTH) are held back unanswered; if there were any, the
+     * connection is closed after the reply, so no answer can overtake another.
      */
     private Response failed(SMTPSession session) {
+        int failures = session.getAttachment(FAILURES, ProtocolSession.State.Connection).orElse(0) + 1;
+        session.setAttachment(FAILURES, failures, ProtocolSession.State.Connection);
+        boolean last = failures >= MAX_FAILURES_PER_CONNECTION;
+        Response reply = last ? OdmrReplies.AUTH_TOO_MANY_FAILURES : OdmrReplies.AUTH_FAILED;
         Duration delay = configuration.policies().authFailureDelay();
         if (delay.isZero()) {
-            return OdmrReplies.AUTH_FAILED;
+            return reply;
         }
         ProtocolTransport transport = ((ProtocolSessionImpl) session).getProtocolTransport();
+        AtomicInteger heldBack = new AtomicInteger();
+        session.pushLineHandler((LineHandler<SMTPSession>) (s, line) -> {
+            heldBack.incrementAndGet();
+            return null;
+        });
         transport.setReadable(false);
         sessions.later(delay, () -> {
             try {
-                transport.writeResponse(OdmrReplies.AUTH_FAILED, session);
-                transport.setReadable(true);
+                transport.writeResponse(reply, session);
+                if (!last && heldBack.get() > 0) {
+                    transport.writeResponse(OdmrReplies.AUTH_PIPELINED, session);
+                } else if (!last) {
+                    session.popLineHandler();
+                    transport.setReadable(true);
+                }
             } catch (RuntimeException e) {
-                LOGGER.debug("Connection gone before its delayed 535: {}", e.getMessage());
+                LOGGER.debug("Connection gone before its delayed AUTH reply: {}", e.getMessage());
             }
         });
         return null;

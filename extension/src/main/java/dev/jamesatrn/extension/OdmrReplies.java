@@ -12,6 +12,8 @@ final class OdmrReplies {
 
     static final Response AUTH_OK = reply("235", "2.7.0 Authentication successful");
     static final Response AUTH_FAILED = reply("535", "5.7.8 Authentication credentials invalid");
+    static final Response AUTH_TOO_MANY_FAILURES = closing("421", "4.7.0 Too many failed authentications; closing");
+    static final Response AUTH_PIPELINED = closing("421", "4.5.0 Commands pipelined after AUTH (RFC 4954); closing");
     static final Response AUTH_ALREADY = reply("503", "5.5.1 Already authenticated");
     static final Response AUTH_CANCELLED = reply("501", "5.0.0 Authentication cancelled");
     static final Response AUTH_BAD_BASE64 = reply("501", "5.5.2 Cannot decode the BASE64 response");
@@ -22,6 +24,12 @@ final class OdmrReplies {
         "5.7.11 Encryption required for PLAIN and LOGIN: issue STARTTLS first, or use CRAM-MD5");
 
     private OdmrReplies() {
+    }
+
+    private static Response closing(String code, String text) {
+        SMTPResponse response = new SMTPResponse(code, text);
+        response.setEndSession(true);
+        return response.immutable();
     }
 
     static Response reply(String code, String text) {

@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -22,25 +24,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.ParkedAttributes;
 import dev.jamesatrn.mailets.ParkedMailStore;
+import dev.jamesatrn.mailets.ParkedNames;
 
 /**
  * Parked mail does not wait forever: past {@code maxParkedLifetime} it is bounced to its sender
  * with a DSN (through the same bounce processor as a 5xx from the customer) and removed; past
  * {@code delayWarningAfter}, if set, the sender gets one "delayed" DSN. Null-sender mail is never
- * bounced or warned about, so bounces cannot loop. A domain being drained is skipped this round:
- * the claim keeps the sweep and an ATRN session from touching the same message.
+ * bounced or warned about, so bounces cannot loop.
+ *
+ * <p>A message's age is read from its key ({@link ParkedNames}), so a sweep reads only the
+ * bodies that are due. A domain being drained is skipped this round: the claim keeps the sweep
+ * and an ATRN session from touching the same message.
  */
 public class ParkedMailExpiry {
+    static final String OWNER = "parked-mail-expiry";
     private static final Logger LOGGER = LoggerFactory.getLogger(ParkedMailExpiry.class);
-    private static final String OWNER = "parked-mail-expiry";
 
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
     private final DomainClaims claims;
     private final MailetContext mailetContext;
     private final ScheduledExecutorService scheduler;
+    // Bounced but not removable (storage fault): not bounced a second time by this JVM.
+    private final Set<String> bouncedNotRemoved = ConcurrentHashMap.newKeySet();
 
     @Inject
     public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainClaims claims,
@@ -90,19 +97,35 @@ public class ParkedMailExpiry {
     }
 
     private void check(Domain domain, MailKey key, Instant now) {
+        AtrnConfiguration.Policies policies = configuration.policies();
+        Optional<Instant> parkedAt = ParkedNames.parkedAt(key.asString());
         Mail mail = null;
         try {
-            mail = store.retrieve(domain, key).orElse(null);
-            if (mail == null) {
+            if (parkedAt.isEmpty()) {
+                // not named by us (e.g. restored by an operator): its last update is the best age we have
+                mail = store.retrieve(domain, key).orElse(null);
+                if (mail == null) {
+                    return;
+                }
+                parkedAt = Optional.of(mail.getLastUpdated().toInstant());
+            }
+            Duration age = Duration.between(parkedAt.get(), now);
+            boolean expired = age.compareTo(policies.maxParkedLifetime()) > 0;
+            boolean warn = !expired && !ParkedNames.warned(key.asString())
+                && policies.delayWarningAfter().filter(after -> age.compareTo(after) > 0).isPresent();
+            if (!expired && !warn) {
                 return;
             }
-            Duration age = Duration.between(ParkedAttributes.parkedAt(mail), now);
-            AtrnConfiguration.Policies policies = configuration.policies();
-            if (age.compareTo(policies.maxParkedLifetime()) > 0) {
+            if (mail == null) {
+                mail = store.retrieve(domain, key).orElse(null);
+                if (mail == null) {
+                    return;
+                }
+            }
+            if (expired) {
                 expire(domain, key, mail, age);
-            } else if (policies.delayWarningAfter().filter(after -> age.compareTo(after) > 0).isPresent()
-                && !ParkedAttributes.delayWarned(mail)) {
-                warn(domain, mail, age);
+            } else {
+                warn(domain, key, mail, age);
             }
         } catch (MessagingException | RuntimeException e) {
             LOGGER.warn("Cannot check parked message {} of {} for expiry: {}", key.asString(), domain.asString(), e.getMessage());
@@ -115,24 +138,25 @@ public class ParkedMailExpiry {
         if (mail.getMaybeSender().isNullSender()) {
             LOGGER.info("Parked {} for {} expired after {}; null sender, so removed without a bounce", key.asString(),
                 domain.asString(), age);
-        } else {
+        } else if (!bouncedNotRemoved.contains(key.asString())) {
             send(mail, configuration.bounceProcessor(), "Not collected by the ATRN customer of " + domain.asString()
                 + " within " + configuration.policies().maxParkedLifetime() + "; giving up");
+            bouncedNotRemoved.add(key.asString());
             LOGGER.info("Parked {} for {} expired after {}; bounced to {}", key.asString(), domain.asString(), age,
                 mail.getMaybeSender().asString());
         }
         store.remove(domain, key);
+        bouncedNotRemoved.remove(key.asString());
     }
 
-    private void warn(Domain domain, Mail mail, Duration age) throws MessagingException {
+    private void warn(Domain domain, MailKey key, Mail mail, Duration age) throws MessagingException {
         if (!mail.getMaybeSender().isNullSender()) {
             send(mail, configuration.policies().delayWarningProcessor(), "Waiting for the ATRN customer of "
                 + domain.asString() + " to collect it; will keep trying until " + configuration.policies().maxParkedLifetime()
                 + " after parking");
-            LOGGER.info("Sent a delay warning for {} parked {} ago for {}", mail.getName(), age, domain.asString());
+            LOGGER.info("Sent a delay warning for {} parked {} ago for {}", key.asString(), age, domain.asString());
         }
-        ParkedAttributes.markDelayWarned(mail);
-        store.update(domain, mail);
+        store.replace(domain, key, mail, true);
     }
 
     /** A copy goes to a mailet processor (DSNBounce); the parked message itself is not touched here. */
@@ -140,6 +164,7 @@ public class ParkedMailExpiry {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             copy.setErrorMessage(reason);
+            Bounces.setStatus(copy, Bounces.EXPIRED);
             mailetContext.sendMail(copy, processor);
         } finally {
             LifecycleUtil.dispose(copy);

@@ -28,6 +28,7 @@ import dev.jamesatrn.extension.CustomerConnection.Broken;
 import dev.jamesatrn.extension.CustomerConnection.Reply;
 import dev.jamesatrn.mailets.AtrnConfiguration;
 import dev.jamesatrn.mailets.ParkedMailStore;
+import dev.jamesatrn.mailets.ParkedNames;
 
 /**
  * The provider as SMTP client over the customer's own connection (RFC 2645 section 5.3). Runs
@@ -285,7 +286,7 @@ final class ReversedSmtpClient {
         deferred++;
         if (!Set.copyOf(owedAfter).equals(Set.copyOf(mail.getRecipients()))) {
             mail.setRecipients(owedAfter);
-            store.update(domain, mail);
+            store.replace(domain, key, mail, ParkedNames.warned(key.asString()));
         }
         LOGGER.info("Kept {} for {} parked for {} recipient(s): {}", key.asString(), domain.asString(), owedAfter.size(),
             lastFailure == null ? "" : CustomerConnection.abbreviate(lastFailure.text()));
@@ -297,6 +298,7 @@ final class ReversedSmtpClient {
             copy = MailImpl.duplicate(mail);
             copy.setRecipients(recipients);
             copy.setErrorMessage("The ATRN customer refused the message: " + reason.text());
+            Bounces.setStatus(copy, reason.enhancedStatus().orElse("5.0.0"));
             mailetContext.sendMail(copy, bounceProcessor);
             LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),
                 CustomerConnection.abbreviate(reason.text()));

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  * {@link Script} can change any reply or cut the connection at any step.
  */
 public final class CustomerServer {
-    record Received(String mailFrom, List<String> rcptTo, byte[] data) {
+    /** {@code length}: bytes received, also when {@link #discardingData()} dropped the data itself. */
+    record Received(String mailFrom, List<String> rcptTo, byte[] data, int length) {
     }
 
     /** Decides the reply to a command; empty means hang up instead of replying. */
@@ -31,6 +32,7 @@ public final class CustomerServer {
     final List<Received> unacknowledged = new CopyOnWriteArrayList<>();
     private final Script script;
     private final Consumer<Received> onReceived;
+    private volatile boolean keepData = true;
 
     CustomerServer(Script script) {
         this(script, message -> {
@@ -40,6 +42,12 @@ public final class CustomerServer {
     CustomerServer(Script script, Consumer<Received> onReceived) {
         this.script = script;
         this.onReceived = onReceived;
+    }
+
+    /** For benchmarks: count messages but do not keep their bytes. */
+    CustomerServer discardingData() {
+        keepData = false;
+        return this;
     }
 
     /** Serves one SMTP session; returns normally on QUIT or when the script hangs up. */
@@ -98,11 +106,11 @@ public final class CustomerServer {
                     Optional<String> reply = script.reply("END", index, "250 2.0.0 queued");
                     if (reply.isEmpty()) {
                         // the whole message arrived but the provider never hears our 250
-                        unacknowledged.add(new Received(mailFrom, List.copyOf(rcpts), data));
+                        unacknowledged.add(new Received(mailFrom, List.copyOf(rcpts), data, data.length));
                         return;
                     }
                     if (reply.get().startsWith("2")) {
-                        Received message = new Received(mailFrom, List.copyOf(rcpts), data);
+                        Received message = new Received(mailFrom, List.copyOf(rcpts), keepData ? data : new byte[0], data.length);
                         received.add(message);
                         onReceived.accept(message);
                     }

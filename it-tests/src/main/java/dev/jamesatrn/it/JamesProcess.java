@@ -49,9 +49,21 @@ public final class JamesProcess implements AutoCloseable {
      * @param log where James's console output goes; null to share this process's console
      */
     public static JamesProcess start(Path workingDirectory, String host, Ports ports, Path log) throws IOException {
+        return start(workingDirectory, host, ports, log, "1g", conf -> {
+        });
+    }
+
+    /** Adjusts the laid-out conf/ before James starts (benchmarks only: tests use the samples as they are). */
+    public interface ConfTweak {
+        void apply(Path conf) throws IOException;
+    }
+
+    public static JamesProcess start(Path workingDirectory, String host, Ports ports, Path log, String maxHeap,
+                                     ConfTweak tweak) throws IOException {
         JamesLayout.create(workingDirectory, Map.of(
             JamesLayout.INBOUND, host + ":" + ports.inbound(),
             JamesLayout.ODMR, host + ":" + ports.odmr()), ports.webAdmin());
+        tweak.apply(workingDirectory.resolve("conf"));
         Path extensions = workingDirectory.resolve("extensions-jars");
         Files.createDirectories(extensions);
         Path jar = extensionJar();
@@ -63,7 +75,7 @@ public final class JamesProcess implements AutoCloseable {
 
         List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms256m", "-Xmx1g",
+            "-Xmx" + maxHeap,
             "-Dworking.directory=" + workingDirectory.toAbsolutePath(),
             "-Dlogback.configurationFile=" + workingDirectory.resolve("conf/logback.xml").toAbsolutePath(),
             "-cp", classpath,
@@ -108,6 +120,10 @@ public final class JamesProcess implements AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     public Path workingDirectory() {

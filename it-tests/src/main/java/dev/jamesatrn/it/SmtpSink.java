@@ -27,6 +27,11 @@ public final class SmtpSink implements AutoCloseable {
         acceptor.start();
     }
 
+    SmtpSink discardingData() {
+        customer.discardingData();
+        return this;
+    }
+
     int port() {
         return server.getLocalPort();
     }
@@ -35,14 +40,26 @@ public final class SmtpSink implements AutoCloseable {
         return customer.received;
     }
 
+    /** One thread per connection: RemoteDelivery and Postfix deliver over several at once. */
     private void acceptLoop() {
         while (!server.isClosed()) {
-            try (Socket socket = server.accept()) {
-                socket.setSoTimeout(60_000);
-                customer.serve(new BufferedInputStream(socket.getInputStream()), socket.getOutputStream(), true);
+            try {
+                Socket socket = server.accept();
+                Thread connection = new Thread(() -> serve(socket), "smtp-sink-connection");
+                connection.setDaemon(true);
+                connection.start();
             } catch (IOException e) {
-                // connection over (or sink closed): wait for the next one
+                // sink closed
             }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (socket) {
+            socket.setSoTimeout(60_000);
+            customer.serve(new BufferedInputStream(socket.getInputStream(), 65536), socket.getOutputStream(), true);
+        } catch (IOException e) {
+            // connection over: nothing to keep
         }
     }
 

@@ -360,7 +360,8 @@ class AtrnCoreTest {
         // bob was bounced to the sender
         await().atMost(30, SECONDS).until(() -> probe(server).count("customer2.example") == 1);
         String dsn = new String(probe(server).all("customer2.example").get(0).bytes(), StandardCharsets.ISO_8859_1);
-        assertThat(dsn).contains("bob@customer.example").doesNotContain("Final-Recipient: rfc822; alice@customer.example");
+        assertThat(dsn).contains("bob@customer.example").doesNotContain("Final-Recipient: rfc822; alice@customer.example")
+            .contains("Action: failed").contains("Status: 5.1.1");
     }
 
     @Test

@@ -74,13 +74,42 @@ class PolicyTest {
                 if (text.contains("Action: failed")) {
                     actionsSeen.add("failed");
                 }
+                if (text.contains("Status: 4.4.7")) {
+                    actionsSeen.add("status");
+                }
             }
             return actionsSeen.containsAll(Set.of("delayed", "failed")) && probe.count("customer.example") == 0;
         });
 
+        assertThat(actionsSeen).as("RFC 3463 status of an expired message").contains("status");
         // The DSNs have a null sender: they expire in turn, silently, and nothing new appears.
         await().atMost(30, SECONDS).until(() -> probe.count("customer2.example") == 0);
         assertThat(probe.count("customer.example")).isZero();
         assertThat(probe.count("other.example")).isZero();
+    }
+
+    @Test
+    void theThirdFailedAuthClosesTheConnection() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.authCramMd5("customer", "guess-1").get(0)).startsWith("535");
+            assertThat(client.authCramMd5("customer", "guess-2").get(0)).startsWith("535");
+            assertThat(client.authCramMd5("customer", "guess-3").get(0)).startsWith("421 4.7.0");
+            assertThat(client.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void linesPipelinedBehindAFailedAuthAreNotAnsweredBeforeIt() throws Exception {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            client.startTls();
+            client.command("EHLO customer.example");
+            String guess = java.util.Base64.getEncoder().encodeToString("\0customer\0wrong".getBytes(StandardCharsets.UTF_8));
+            client.sendRaw(("AUTH PLAIN " + guess + "\r\nAUTH PLAIN " + guess + "\r\nNOOP\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(client.readReply().get(0)).startsWith("535");
+            assertThat(client.readReply().get(0)).startsWith("421 4.5.0");
+            assertThat(client.closedByPeer()).isTrue();
+        }
     }
 }

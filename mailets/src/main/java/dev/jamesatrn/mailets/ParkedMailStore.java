@@ -1,5 +1,6 @@
 package dev.jamesatrn.mailets;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -12,9 +13,11 @@ import javax.mail.MessagingException;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 
 import org.apache.james.core.Domain;
+import org.apache.james.lifecycle.api.LifecycleUtil;
 import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
+import org.apache.james.server.core.MailImpl;
 import org.apache.mailet.Mail;
 
 /**
@@ -64,9 +67,22 @@ public class ParkedMailStore {
         return Optional.ofNullable(repository(domain).retrieve(key));
     }
 
-    /** Replaces the parked copy (same key), e.g. with the recipients still owed. */
-    public void update(Domain domain, Mail mail) throws MessagingException {
-        repository(domain).store(mail);
+    /**
+     * Replaces a parked message (e.g. with only the recipients still owed): the new copy is
+     * stored under a new name first, then the old key is removed, so a crash in between leaves
+     * two copies rather than a half-written one. The parking time in the name is kept.
+     */
+    public MailKey replace(Domain domain, MailKey old, Mail mail, boolean warned) throws MessagingException {
+        Instant parkedAt = ParkedNames.parkedAt(old.asString()).orElseGet(Instant::now);
+        MailImpl copy = MailImpl.duplicate(mail);
+        try {
+            copy.setName(ParkedNames.newName(parkedAt, warned));
+            MailKey key = repository(domain).store(copy);
+            repository(domain).remove(old);
+            return key;
+        } finally {
+            LifecycleUtil.dispose(copy);
+        }
     }
 
     public void remove(Domain domain, MailKey key) throws MessagingException {

@@ -1,0 +1,542 @@
+package dev.jamesatrn.it;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * The benchmark behind BENCHMARKS.md (README: "Benchmark"). Not a test: it measures, prints a
+ * table and rewrites BENCHMARKS.md. James runs as its own process laid out from config-samples
+ * (plus benchmark-only domains and a RemoteDelivery gateway processor), every peer on loopback.
+ * Every number is taken in the same run, so the ratios compare like with like.
+ *
+ * <p>Settings (system properties): bench.messages [2000], bench.size [10240], bench.backlog
+ * [100000], bench.bigMessages [200], bench.bigSize [5242880], bench.sessions [20],
+ * bench.probes [200], bench.skip (comma list of: remote,postfix,backlog,memory,isolation).
+ */
+public final class DrainBenchmark {
+    private static final String HOST = "127.0.0.1";
+    private static final String DOMAIN = "customer.example";
+    private static final String SECRET = "bench-secret";
+
+    private final int messages = Integer.getInteger("bench.messages", 2000);
+    private final int size = Integer.getInteger("bench.size", 10240);
+    private final int backlog = Integer.getInteger("bench.backlog", 100_000);
+    private final int bigMessages = Integer.getInteger("bench.bigMessages", 200);
+    private final int bigSize = Integer.getInteger("bench.bigSize", 5 * 1024 * 1024);
+    private final int sessions = Integer.getInteger("bench.sessions", 20);
+    private final int probes = Integer.getInteger("bench.probes", 200);
+    private final List<String> skip = List.of(System.getProperty("bench.skip", "").split(","));
+    private final List<String[]> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private final Path root;
+
+    private DrainBenchmark(Path root) {
+        this.root = root;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path root = JamesLayout.repositoryRoot();
+        new DrainBenchmark(root).run(root.resolve(args.length > 0 ? args[0] : "target/bench"));
+    }
+
+    record Drain(Duration toReply, Duration toFirst, Duration total, int count, long bytes) {
+        double perSecond() {
+            return count / seconds(total);
+        }
+
+        double megabytesPerSecond() {
+            return bytes / 1e6 / seconds(total);
+        }
+    }
+
+    private void run(Path work) throws Exception {
+        deleteRecursively(work);
+        Files.createDirectories(work);
+        byte[] message = realisticMessage(size);
+        try (SmtpSink sink = new SmtpSink(0, received -> { }).discardingData()) {
+            JamesProcess.Ports ports = freePorts();
+            try (JamesProcess james = JamesProcess.start(work.resolve("james"), HOST, ports, work.resolve("james.log"), "1g",
+                conf -> benchmarkConfiguration(conf, sink.port()))) {
+                Duration inbound = injectAndAwait(ports, DOMAIN, messages, message);
+                double inboundRate = messages / seconds(inbound);
+                row("James inbound SMTP into the ATRN store", rate(inboundRate), mb(messages * (long) size, inbound), "1 connection, " + messages + " messages");
+
+                Drain empty = drain(ports, DOMAIN, messages);
+                row("ATRN drain, one session", rate(empty.perSecond()), String.format(Locale.ROOT, "%.1f MB/s", empty.megabytesPerSecond()),
+                    "250 after " + millis(empty.toReply()) + ", first message after " + millis(empty.toFirst()));
+                row("ratio drain / inbound", ratio(empty.perSecond() / inboundRate), "", "");
+
+                if (!skip.contains("remote")) {
+                    double remote = remoteDelivery(ports, sink, message);
+                    row("RemoteDelivery (gateway) from the same store to the same sink", rate(remote), "", "10 delivery threads, as James's sample");
+                    row("ratio drain / RemoteDelivery", ratio(empty.perSecond() / remote), "", "target >= 1.5");
+                }
+                if (!skip.contains("isolation")) {
+                    isolation(ports, message);
+                }
+                if (!skip.contains("backlog")) {
+                    independence(ports, message, empty);
+                }
+            }
+            if (!skip.contains("postfix")) {
+                postfix(sink, message);
+            }
+        }
+        if (!skip.contains("memory")) {
+            memory(work.resolve("memory"));
+        }
+        report();
+    }
+
+    // ---- James configuration for the benchmark (the samples plus benchmark domains) ----
+
+    private void benchmarkConfiguration(Path conf, int sinkPort) throws IOException {
+        StringBuilder domains = new StringBuilder("<domain name=\"" + DOMAIN + "\"><login>customer</login></domain>");
+        for (int i = 0; i < sessions; i++) {
+            domains.append("<domain name=\"bench-").append(i).append(".example\"><login>bench</login></domain>");
+        }
+        for (int i = 0; i < 10; i++) {
+            domains.append("<domain name=\"backlog-").append(i).append(".example\"><login>backlog</login></domain>");
+        }
+        Files.writeString(conf.resolve("atrn.xml"), "<atrn><logins>"
+            + "<login name=\"customer\" secret=\"" + SECRET + "\"/><login name=\"bench\" secret=\"" + SECRET + "\"/>"
+            + "<login name=\"backlog\" secret=\"" + SECRET + "\"/></logins><domains>" + domains + "</domains></atrn>");
+        Path mailets = conf.resolve("mailetcontainer.xml");
+        Files.writeString(mailets, Files.readString(mailets).replace("</processors>",
+            "<processor state=\"bench-relay\" enableJmx=\"false\"><mailet match=\"All\" class=\"RemoteDelivery\">"
+                + "<outgoingQueue>bench-outgoing</outgoingQueue><delayTime>5000</delayTime><maxRetries>3</maxRetries>"
+                + "<deliveryThreads>10</deliveryThreads><sendpartial>true</sendpartial><bounceProcessor>bounces</bounceProcessor>"
+                + "<gateway>127.0.0.1</gateway><gatewayPort>" + sinkPort + "</gatewayPort></mailet></processor></processors>"));
+    }
+
+    // ---- 1 and 3: inbound and drain ----
+
+    /** One SMTP connection, one transaction per message, as a busy sending MTA would do. */
+    private static Duration inject(int port, String rcptDomain, int count, byte[] message, int domainsSpread) throws IOException {
+        long start = System.nanoTime();
+        try (Socket socket = new Socket(HOST, port)) {
+            socket.setSoTimeout(120_000);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 65536);
+            byte[] stuffed = Wire.dotStuff(message);
+            Wire.readReply(in);
+            Wire.writeLine(out, "EHLO bench.test");
+            Wire.readReply(in);
+            for (int i = 0; i < count; i++) {
+                String domain = domainsSpread > 1 ? rcptDomain.replace("#", String.valueOf(i % domainsSpread)) : rcptDomain;
+                Wire.writeLine(out, "MAIL FROM:<sender@sender.test>");
+                expect(Wire.readReply(in), "250");
+                Wire.writeLine(out, "RCPT TO:<user" + (i % 50) + "@" + domain + ">");
+                expect(Wire.readReply(in), "250");
+                Wire.writeLine(out, "DATA");
+                expect(Wire.readReply(in), "354");
+                out.write(stuffed);
+                out.flush();
+                expect(Wire.readReply(in), "250");
+            }
+            Wire.writeLine(out, "QUIT");
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    private Duration injectAndAwait(JamesProcess.Ports ports, String domain, int count, byte[] message) throws Exception {
+        long start = System.nanoTime();
+        inject(ports.inbound(), domain, count, message, 1);
+        waitFor(Duration.ofMinutes(30), () -> parkedQuietly(ports.webAdmin(), domain) >= count);
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    private Drain drain(JamesProcess.Ports ports, String domain, int expected) throws Exception {
+        AtomicLong firstAt = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        CustomerServer customer = new CustomerServer((step, index, reply) -> {
+            if (step.equals("END") && index == 0) {
+                firstAt.compareAndSet(0, System.nanoTime());
+            }
+            return Optional.of(reply);
+        }, received -> bytes.addAndGet(received.length())).discardingData();
+        try (OdmrClient client = new OdmrClient(ports.odmr())) {
+            client.command("EHLO customer.example");
+            expect(client.authCramMd5(loginOf(domain), SECRET), "235");
+            long start = System.nanoTime();
+            List<String> reply = client.command("ATRN " + domain);
+            long replied = System.nanoTime();
+            expect(reply, "250");
+            client.serve(customer);
+            long end = System.nanoTime();
+            if (customer.received.size() != expected) {
+                throw new IllegalStateException("drained " + customer.received.size() + " of " + expected);
+            }
+            return new Drain(Duration.ofNanos(replied - start), Duration.ofNanos(firstAt.get() - start),
+                Duration.ofNanos(end - start), customer.received.size(), bytes.get());
+        }
+    }
+
+    private static String loginOf(String domain) {
+        return domain.startsWith("bench-") ? "bench" : domain.startsWith("backlog-") ? "backlog" : "customer";
+    }
+
+    // ---- 2: the same messages through RemoteDelivery ----
+
+    private double remoteDelivery(JamesProcess.Ports ports, SmtpSink sink, byte[] message) throws Exception {
+        injectAndAwait(ports, DOMAIN, messages, message);
+        int before = sink.received().size();
+        String path = URLEncoder.encode("var/mail/atrn/" + DOMAIN, StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://" + HOST + ":" + ports.webAdmin() + "/mailRepositories/" + path + "/mails?action=reprocess&processor=bench-relay"))
+            .method("PATCH", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException("reprocess refused: " + response.statusCode() + " " + response.body());
+        }
+        waitFor(Duration.ofMinutes(30), () -> sink.received().size() - before >= messages);
+        return messages / seconds(Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    // ---- 7: inbound latency while 20 sessions drain ----
+
+    private void isolation(JamesProcess.Ports ports, byte[] message) throws Exception {
+        int perDomain = Math.max(1, messages / sessions);
+        inject(ports.inbound(), "bench-#.example", perDomain * sessions, message, sessions);
+        waitFor(Duration.ofMinutes(30), () -> IntStream.range(0, sessions)
+            .allMatch(i -> parkedQuietly(ports.webAdmin(), "bench-" + i + ".example") >= perDomain));
+        List<Double> idle = latencies(ports, message, probes);
+        List<CompletableFuture<Drain>> drains = IntStream.range(0, sessions)
+            .mapToObj(i -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return drain(ports, "bench-" + i + ".example", perDomain);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }))
+            .collect(Collectors.toList());
+        List<Double> busy = latencies(ports, message, probes);
+        boolean overlapped = drains.stream().anyMatch(drain -> !drain.isDone());
+        double drained = drains.stream().map(CompletableFuture::join).mapToInt(Drain::count).sum();
+        row("inbound latency p50, idle / during " + sessions + " drains", ms(percentile(idle, 50)) + " / " + ms(percentile(busy, 50)),
+            "", probes + " one-message SMTP sessions each");
+        row("inbound latency p99, idle / during " + sessions + " drains", ms(percentile(idle, 99)) + " / " + ms(percentile(busy, 99)),
+            "ratio " + ratio(percentile(busy, 99) / percentile(idle, 99)), "target ratio < 2");
+        if (!overlapped) {
+            notes.add("Isolation: the " + sessions + " drains (" + (int) drained + " messages) ended before the latency probes did;"
+                + " raise bench.messages for a longer overlap.");
+        }
+    }
+
+    private static List<Double> latencies(JamesProcess.Ports ports, byte[] message, int count) throws IOException {
+        List<Double> millis = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
+            Inbound.send(ports.inbound(), "sender@sender.test", List.of("probe@" + DOMAIN), message);
+            millis.add((System.nanoTime() - start) / 1e6);
+        }
+        return millis;
+    }
+
+    // ---- 5: independence from other domains' backlog ----
+
+    private void independence(JamesProcess.Ports ports, byte[] message, Drain empty) throws Exception {
+        byte[] small = realisticMessage(2048);
+        Duration parking = injectAndAwaitSpread(ports, backlog, small);
+        injectAndAwait(ports, DOMAIN, messages, message);
+        Drain loaded = drain(ports, DOMAIN, messages);
+        row("ATRN 250 latency, empty / " + backlog + " other messages parked", millis(empty.toReply()) + " / " + millis(loaded.toReply()),
+            "", "backlog parked in " + Math.round(seconds(parking)) + " s");
+        row("ATRN drain rate, empty / with backlog", rate(empty.perSecond()) + " / " + rate(loaded.perSecond()),
+            "ratio " + ratio(loaded.perSecond() / empty.perSecond()), "target within 10%");
+    }
+
+    private Duration injectAndAwaitSpread(JamesProcess.Ports ports, int count, byte[] message) throws Exception {
+        long start = System.nanoTime();
+        int connections = 4;
+        List<CompletableFuture<Duration>> senders = IntStream.range(0, connections)
+            .mapToObj(c -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return inject(ports.inbound(), "backlog-#.example", count / connections, message, 10);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            })).collect(Collectors.toList());
+        senders.forEach(CompletableFuture::join);
+        int expected = (count / connections) * connections;
+        waitFor(Duration.ofHours(1), () -> IntStream.range(0, 10).mapToLong(i -> parkedQuietly(ports.webAdmin(), "backlog-" + i + ".example")).sum() >= expected);
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    // ---- 6: big messages with a small heap ----
+
+    private void memory(Path work) throws Exception {
+        JamesProcess.Ports ports = freePorts();
+        byte[] big = realisticMessage(bigSize);
+        try (JamesProcess james = JamesProcess.start(work, HOST, ports, work.resolveSibling("james-256m.log"), "256m",
+            conf -> benchmarkConfiguration(conf, 9))) {
+            injectAndAwait(ports, DOMAIN, bigMessages, big);
+            HeapWatch watch = new HeapWatch(james.pid());
+            watch.start();
+            Drain drain = drain(ports, DOMAIN, bigMessages);
+            watch.stop();
+            row(bigMessages + " messages of " + (bigSize / 1024 / 1024) + " MB drained at -Xmx256m",
+                rate(drain.perSecond()), String.format(Locale.ROOT, "%.1f MB/s", drain.megabytesPerSecond()),
+                "completed; peak heap used " + watch.peakMegabytes() + " MB (jstat, every 200 ms)");
+        }
+    }
+
+    /** Polls jstat for the James process: heap used = survivors + eden + old. */
+    private static final class HeapWatch {
+        private final long pid;
+        private final AtomicLong peakKb = new AtomicLong();
+        private volatile boolean running = true;
+        private Thread thread;
+
+        HeapWatch(long pid) {
+            this.pid = pid;
+        }
+
+        void start() {
+            thread = new Thread(() -> {
+                Path jstat = Path.of(System.getProperty("java.home"), "bin", "jstat");
+                while (running) {
+                    try {
+                        Process p = new ProcessBuilder(jstat.toString(), "-gc", String.valueOf(pid)).start();
+                        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).lines().toList();
+                        p.waitFor(5, TimeUnit.SECONDS);
+                        if (lines.size() >= 2) {
+                            List<String> names = List.of(lines.get(0).trim().split("\\s+"));
+                            String[] values = lines.get(1).trim().split("\\s+");
+                            double used = 0;
+                            for (String column : List.of("S0U", "S1U", "EU", "OU")) {
+                                used += Double.parseDouble(values[names.indexOf(column)]);
+                            }
+                            peakKb.accumulateAndGet((long) used, Math::max);
+                        }
+                        // a sampling period, not a wait for some event
+                        Thread.sleep(200);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            }, "heap-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(10_000);
+        }
+
+        long peakMegabytes() {
+            return peakKb.get() / 1024;
+        }
+    }
+
+    // ---- 4: Postfix flushing a held queue to the same sink ----
+
+    private void postfix(SmtpSink sink, byte[] message) {
+        try {
+            PostfixQueue postfix = PostfixQueue.prepare(sink.port());
+            long holdStart = System.nanoTime();
+            for (int sent = 0; sent < messages; sent += 500) {
+                inject(25, DOMAIN, Math.min(500, messages - sent), message, 1);
+            }
+            postfix.awaitHeld(messages);
+            Duration parking = Duration.ofNanos(System.nanoTime() - holdStart);
+            int before = sink.received().size();
+            long start = System.nanoTime();
+            postfix.flush();
+            waitFor(Duration.ofMinutes(30), () -> sink.received().size() - before >= messages);
+            double rate = messages / seconds(Duration.ofNanos(System.nanoTime() - start));
+            row("Postfix " + postfix.version() + ": held queue flushed to the same sink", rate(rate), "",
+                "default concurrency; " + messages + " held in " + Math.round(seconds(parking)) + " s");
+            postfixRate = Optional.of(rate);
+            postfix.stop();
+        } catch (Exception e) {
+            notes.add("Postfix skipped: " + e.getMessage());
+        }
+    }
+
+    private Optional<Double> postfixRate = Optional.empty();
+
+    // ---- reporting ----
+
+    private void row(String what, String rate, String extra, String note) {
+        rows.add(new String[] {what, rate, extra, note});
+        System.out.printf(Locale.ROOT, "%-70s %-22s %-18s %s%n", what, rate, extra, note);
+    }
+
+    private void report() throws IOException {
+        double drainRate = rows.stream().filter(r -> r[0].equals("ATRN drain, one session")).findFirst()
+            .map(r -> Double.parseDouble(r[1].split(" ")[0])).orElse(0.0);
+        postfixRate.ifPresent(rate -> row("ratio drain / Postfix", ratio(drainRate / rate), "", "target >= 1"));
+        StringBuilder md = new StringBuilder();
+        md.append("# Benchmarks\n\n")
+            .append("Produced by `./run-benchmark.sh` (see README). Every row comes from the same run; compare the ratios, ")
+            .append("as absolute numbers drift on shared machines.\n\n")
+            .append("## Machine\n\n")
+            .append("- date: ").append(Instant.now()).append('\n')
+            .append("- ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+            .append(ManagementFactory.getOperatingSystemMXBean().getName()).append(' ')
+            .append(System.getProperty("os.version")).append(", ").append(System.getProperty("java.vm.name")).append(' ')
+            .append(System.getProperty("java.version")).append('\n')
+            .append("- messages: ").append(messages).append(" of ").append(size).append(" bytes (multipart MIME); James 3.8.1 memory app, ")
+            .append("file:// parked-mail store, James JVM -Xmx1g; every peer on loopback\n\n")
+            .append("## Results\n\n| measurement | rate | | notes |\n|---|---|---|---|\n");
+        for (String[] r : rows) {
+            md.append("| ").append(String.join(" | ", r)).append(" |\n");
+        }
+        if (!notes.isEmpty()) {
+            md.append("\n## Notes from this run\n\n");
+            notes.forEach(note -> md.append("- ").append(note).append('\n'));
+        }
+        Path target = root.resolve("BENCHMARKS.md");
+        String previous = Files.exists(target) ? Files.readString(target) : "";
+        int analysis = previous.indexOf("\n## Analysis");
+        Files.writeString(target, md + (analysis >= 0 ? previous.substring(analysis) : ""));
+        System.out.println("\nWritten to " + target);
+    }
+
+    // ---- helpers ----
+
+    /** About {@code size} bytes of multipart/alternative mail with a base64 attachment, like real traffic. */
+    static byte[] realisticMessage(int size) {
+        StringBuilder text = new StringBuilder();
+        String words = "Dear customer, your parked mail is waiting for you. Please collect it at your convenience. ";
+        StringBuilder mime = new StringBuilder()
+            .append("Return-Path: <sender@sender.test>\r\nFrom: \"Sender\" <sender@sender.test>\r\nTo: <user@customer.example>\r\n")
+            .append("Subject: Benchmark message with some realistic structure\r\nDate: Tue, 24 Nov 2026 08:00:00 +0000\r\n")
+            .append("Message-ID: <bench@sender.test>\r\nMIME-Version: 1.0\r\n")
+            .append("Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\n")
+            .append("Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+        while (text.length() < size / 3) {
+            text.append(words).append("\u00e9t\u00e9 caf\u00e9\r\n");
+        }
+        mime.append(text).append("\r\n--outer\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n")
+            .append("Content-Transfer-Encoding: base64\r\n\r\n");
+        byte[] head = mime.toString().getBytes(StandardCharsets.UTF_8);
+        int remaining = Math.max(0, size - head.length - 20);
+        StringBuilder base64 = new StringBuilder();
+        java.util.Random random = new java.util.Random(size);
+        while (base64.length() < remaining) {
+            byte[] chunk = new byte[57];
+            random.nextBytes(chunk);
+            base64.append(java.util.Base64.getEncoder().encodeToString(chunk)).append("\r\n");
+        }
+        return (mime + base64.toString() + "--outer--\r\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static long parked(int webAdminPort, String domain) throws IOException, InterruptedException {
+        String path = URLEncoder.encode("var/mail/atrn/" + domain, StandardCharsets.UTF_8);
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+            "http://" + HOST + ":" + webAdminPort + "/mailRepositories/" + path)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            return 0;
+        }
+        String body = response.body();
+        int at = body.indexOf("\"size\":");
+        return at < 0 ? 0 : Long.parseLong(body.substring(at + 7).split("[,}]")[0].trim());
+    }
+
+    private static long parkedQuietly(int webAdminPort, String domain) {
+        try {
+            return parked(webAdminPort, domain);
+        } catch (IOException | InterruptedException e) {
+            return 0;
+        }
+    }
+
+    /** Polls a condition that has no event to wait on (a count seen through WebAdmin or a sink). */
+    static void waitFor(Duration limit, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not reached within " + limit);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static void expect(List<String> reply, String code) throws IOException {
+        if (!reply.get(reply.size() - 1).startsWith(code)) {
+            throw new IOException("expected " + code + " but got " + reply);
+        }
+    }
+
+    private static JamesProcess.Ports freePorts() {
+        return new JamesProcess.Ports(freePort(), freePort(), freePort());
+    }
+
+    static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static double percentile(List<Double> values, int p) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    private static double seconds(Duration d) {
+        return d.toNanos() / 1e9;
+    }
+
+    private static String rate(double perSecond) {
+        return String.format(Locale.ROOT, "%.0f msg/s", perSecond);
+    }
+
+    private static String mb(long bytes, Duration d) {
+        return String.format(Locale.ROOT, "%.1f MB/s", bytes / 1e6 / seconds(d));
+    }
+
+    private static String ratio(double r) {
+        return String.format(Locale.ROOT, "%.2fx", r);
+    }
+
+    private static String ms(double millis) {
+        return String.format(Locale.ROOT, "%.1f ms", millis);
+    }
+
+    private static String millis(Duration d) {
+        return String.format(Locale.ROOT, "%.1f ms", d.toNanos() / 1e6);
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var walk = Files.walk(path)) {
+            for (Path p : walk.sorted(Collections.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
