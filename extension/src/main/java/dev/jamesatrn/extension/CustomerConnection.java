@@ -121,6 +121,11 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
     }
 
     void send(String commandLine) throws Broken {
+        sendAll(List.of(commandLine));
+    }
+
+    /** One command, or several back to back (RFC 2920 pipelining) in one write; replies are awaited one by one. */
+    void sendAll(List<String> commandLines) throws Broken {
         if (gone.get()) {
             throw new Broken("connection closed by the customer");
         }
@@ -129,7 +134,7 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
             // A reply nobody asked for would shift every later reply onto the wrong command.
             throw new Broken("the customer sent a line nobody asked for: " + abbreviate(stripEol(line)));
         }
-        transport.writeResponse(new CommandLine(commandLine), session);
+        transport.writeResponse(new CommandLines(List.copyOf(commandLines)), session);
     }
 
     Reply await(Duration timeout, String awaiting) throws Broken {
@@ -222,8 +227,8 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
         return printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
     }
 
-    /** A command the provider sends as the client: a bare line, no reply code. */
-    private record CommandLine(String line) implements Response {
+    /** Command lines the provider sends as the client (no reply code): James writes each followed by CRLF. */
+    private record CommandLines(List<String> lines) implements Response {
         @Override
         public String getRetCode() {
             return "";
@@ -231,7 +236,7 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
 
         @Override
         public List<CharSequence> getLines() {
-            return List.of(line);
+            return List.copyOf(lines);
         }
 
         @Override

@@ -51,6 +51,7 @@ final class ReversedSmtpClient {
 
     private boolean offersSize;
     private boolean offers8BitMime;
+    private boolean offersPipelining;
     private int delivered;
     private int deferred;
     private int bounced;
@@ -100,6 +101,7 @@ final class ReversedSmtpClient {
                 .collect(Collectors.toSet());
             offersSize = keywords.contains("SIZE");
             offers8BitMime = keywords.contains("8BITMIME");
+            offersPipelining = keywords.contains("PIPELINING");
             return;
         }
         Reply helo = command("HELO " + helloName, timeouts.command(), "HELO", FINAL);
@@ -156,50 +158,83 @@ final class ReversedSmtpClient {
 
     /** One SMTP transaction for one parked message; recipients end up delivered, still owed or refused. */
     private void transact(Domain domain, MailKey key, Mail mail, long size) throws Broken, MessagingException {
+        List<MailAddress> recipients = new ArrayList<>(mail.getRecipients());
         List<MailAddress> accepted = new ArrayList<>();
         List<MailAddress> stillOwed = new ArrayList<>();
         Map<MailAddress, Reply> refused = new LinkedHashMap<>();
         Reply lastFailure = null;
         boolean transactionOpen = false;
+        String mailFrom = mailFrom(mail, size);
+        if (offersPipelining) {
+            // RFC 2920: MAIL, every RCPT and DATA in one write; the replies are then read in order.
+            List<String> group = new ArrayList<>();
+            group.add(mailFrom);
+            recipients.forEach(recipient -> group.add(rcptTo(recipient)));
+            group.add("DATA");
+            customer.sendAll(group);
+        }
 
-        Reply mailReply = command(mailFrom(mail, size), timeouts.mail(), "MAIL FROM", FINAL);
-        if (!mailReply.positive()) {
-            sortOut(mail.getRecipients(), mailReply, stillOwed, refused);
-            lastFailure = mailReply;
-        } else {
+        Reply mailReply = next(mailFrom, timeouts.mail(), "MAIL FROM", FINAL);
+        if (mailReply.positive()) {
             transactionOpen = true;
-            for (MailAddress recipient : mail.getRecipients()) {
-                Reply rcpt = command("RCPT TO:<" + recipient.asString() + ">", timeouts.rcpt(), "RCPT TO", FINAL);
-                if (rcpt.positive()) {
-                    accepted.add(recipient);
-                } else {
-                    sortOut(List.of(recipient), rcpt, stillOwed, refused);
-                    lastFailure = rcpt;
-                }
+        } else {
+            sortOut(recipients, mailReply, stillOwed, refused);
+            lastFailure = mailReply;
+        }
+        for (MailAddress recipient : recipients) {
+            if (!mailReply.positive() && !offersPipelining) {
+                break;
             }
-            if (!accepted.isEmpty()) {
-                Reply data = command("DATA", timeouts.dataInitiation(), "DATA", START_INPUT);
-                if (data.code() == 354) {
-                    Reply end = sendBody(mail);
-                    transactionOpen = false;
-                    if (end.positive()) {
-                        delivered++;
-                        LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
-                            domain.asString(), accepted.size(), CustomerConnection.abbreviate(end.text()));
-                    } else {
-                        sortOut(accepted, end, stillOwed, refused);
-                        lastFailure = end;
-                    }
+            Reply rcpt = next(rcptTo(recipient), timeouts.rcpt(), "RCPT TO", FINAL);
+            if (!mailReply.positive()) {
+                continue; // the answer to a pipelined RCPT after a refused MAIL: nothing to learn
+            }
+            if (rcpt.positive()) {
+                accepted.add(recipient);
+            } else {
+                sortOut(List.of(recipient), rcpt, stillOwed, refused);
+                lastFailure = rcpt;
+            }
+        }
+        if (offersPipelining || !accepted.isEmpty()) {
+            Reply data = next("DATA", timeouts.dataInitiation(), "DATA", START_INPUT);
+            if (data.code() == 354 && accepted.isEmpty()) {
+                // RFC 2920 section 3.1: a server that says 354 with no recipient gets an empty message
+                customer.send(".");
+                expect(customer.await(timeouts.dataTermination(), "end of empty data"), "end of data", FINAL);
+                transactionOpen = false;
+            } else if (data.code() == 354) {
+                Reply end = sendBody(mail);
+                transactionOpen = false;
+                if (end.positive()) {
+                    delivered++;
+                    LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
+                        domain.asString(), accepted.size(), CustomerConnection.abbreviate(end.text()));
                 } else {
-                    sortOut(accepted, data, stillOwed, refused);
-                    lastFailure = data;
+                    sortOut(accepted, end, stillOwed, refused);
+                    lastFailure = end;
                 }
+            } else if (!accepted.isEmpty()) {
+                sortOut(accepted, data, stillOwed, refused);
+                lastFailure = data;
             }
         }
         if (transactionOpen) {
             command("RSET", timeouts.command(), "RSET", FINAL);
         }
         settle(domain, key, mail, refused, stillOwed, lastFailure);
+    }
+
+    private static String rcptTo(MailAddress recipient) {
+        return "RCPT TO:<" + recipient.asString() + ">";
+    }
+
+    /** The reply to the next command: sent now, or already sent in a pipelined group. */
+    private Reply next(String line, Duration timeout, String name, Set<Integer> expected) throws Broken {
+        if (offersPipelining) {
+            return checked(customer.await(timeout, name), name, expected);
+        }
+        return command(line, timeout, name, expected);
     }
 
     private static void sortOut(Collection<MailAddress> recipients, Reply reply, List<MailAddress> stillOwed,
@@ -251,7 +286,10 @@ final class ReversedSmtpClient {
 
     private Reply command(String line, Duration timeout, String name, Set<Integer> expected) throws Broken {
         customer.send(line);
-        Reply reply = customer.await(timeout, name);
+        return checked(customer.await(timeout, name), name, expected);
+    }
+
+    private static Reply checked(Reply reply, String name, Set<Integer> expected) throws Broken {
         if (reply.code() == 421) {
             throw new Broken("the customer is closing the session: " + CustomerConnection.abbreviate(reply.text()));
         }

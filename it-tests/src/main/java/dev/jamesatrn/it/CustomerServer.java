@@ -54,6 +54,7 @@ public final class CustomerServer {
     void serve(InputStream in, OutputStream out, boolean greet) throws IOException {
         int index = 0;
         String mailFrom = null;
+        boolean inTransaction = false;
         List<String> rcpts = new ArrayList<>();
         if (greet && !say(out, "greeting", index, "220 customer.example ESMTP ready")) {
             return;
@@ -64,7 +65,7 @@ public final class CustomerServer {
             String verb = line.split(" ", 2)[0].toUpperCase(Locale.ROOT);
             switch (verb) {
                 case "EHLO" -> {
-                    if (!say(out, "EHLO", index, "250-customer.example\r\n250-SIZE 100000000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES")) {
+                    if (!say(out, "EHLO", index, "250-customer.example\r\n250-SIZE 100000000\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES")) {
                         return;
                     }
                 }
@@ -77,11 +78,19 @@ public final class CustomerServer {
                     String path = line.substring(line.indexOf(':') + 1).trim();
                     mailFrom = path.contains(">") ? path.substring(0, path.indexOf('>') + 1) : path;
                     rcpts.clear();
-                    if (!say(out, "MAIL", index, "250 2.1.0 OK")) {
+                    Optional<String> reply = script.reply("MAIL", index, "250 2.1.0 OK");
+                    if (reply.isEmpty()) {
                         return;
                     }
+                    inTransaction = reply.get().startsWith("2");
+                    Wire.writeLine(out, reply.get());
                 }
                 case "RCPT" -> {
+                    if (!inTransaction) {
+                        // as a real server answers a pipelined RCPT after a refused MAIL
+                        Wire.writeLine(out, "503 5.5.1 MAIL first");
+                        continue;
+                    }
                     String rcpt = line.substring(line.indexOf(':') + 1).trim();
                     Optional<String> reply = script.reply("RCPT " + rcpt, index, "250 2.1.5 OK");
                     if (reply.isEmpty()) {
@@ -93,6 +102,10 @@ public final class CustomerServer {
                     Wire.writeLine(out, reply.get());
                 }
                 case "DATA" -> {
+                    if (rcpts.isEmpty()) {
+                        Wire.writeLine(out, "503 5.5.1 no valid recipients");
+                        continue;
+                    }
                     if (!say(out, "DATA", index, "354 go ahead")) {
                         return;
                     }
@@ -116,8 +129,14 @@ public final class CustomerServer {
                     }
                     Wire.writeLine(out, reply.get());
                     index++;
+                    inTransaction = false;
+                    rcpts.clear();
                 }
-                case "RSET" -> Wire.writeLine(out, "250 2.0.0 reset");
+                case "RSET" -> {
+                    inTransaction = false;
+                    rcpts.clear();
+                    Wire.writeLine(out, "250 2.0.0 reset");
+                }
                 case "NOOP" -> Wire.writeLine(out, "250 2.0.0 OK");
                 case "QUIT" -> {
                     Wire.writeLine(out, "221 2.0.0 bye");

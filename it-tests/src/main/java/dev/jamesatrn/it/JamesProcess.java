@@ -76,6 +76,8 @@ public final class JamesProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx" + maxHeap,
+            // e.g. -Datrn.james.jvmArgs=-XX:StartFlightRecording=... to profile a benchmark run
+            System.getProperty("atrn.james.jvmArgs", "-Dunused=1"),
             "-Dworking.directory=" + workingDirectory.toAbsolutePath(),
             "-Dlogback.configurationFile=" + workingDirectory.resolve("conf/logback.xml").toAbsolutePath(),
             "-cp", classpath,

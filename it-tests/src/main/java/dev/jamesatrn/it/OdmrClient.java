@@ -106,10 +106,15 @@ final class OdmrClient implements AutoCloseable {
         server.serve(in, out, true);
     }
 
-    /** True when the provider closed the connection (reads EOF). */
+    /** True when the provider closes the connection: anything it still sends first is skipped. */
     boolean closedByPeer() {
         try {
-            return in.read() < 0;
+            while (in.read() >= 0) {
+                // skip pipelined commands we are not going to answer
+            }
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
         } catch (IOException e) {
             return true;
         }

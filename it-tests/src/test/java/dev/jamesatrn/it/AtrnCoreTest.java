@@ -512,4 +512,45 @@ class AtrnCoreTest {
             assertThat(client.command("AUTH PLAIN QUIT!!").get(0)).startsWith("501 5.5.2");
         }
     }
+
+    @Test
+    void withoutPipeliningEachCommandWaitsForItsReplyAndRefusedRecipientsSkipData(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("lockstep", "alice@customer.example"));
+        CustomerServer lockstep = new CustomerServer((step, index, reply) -> {
+            if (step.equals("EHLO")) {
+                return Optional.of("250-customer.example\r\n250 8BITMIME");
+            }
+            return Optional.of(step.startsWith("RCPT") ? "550 5.1.1 unknown" : reply);
+        });
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(lockstep);
+        }
+
+        // no recipient accepted: no DATA, an RSET closes the transaction
+        assertThat(lockstep.commands).containsSubsequence("MAIL FROM:<sender@sender.test> BODY=8BITMIME",
+            "RCPT TO:<alice@customer.example>", "RSET", "QUIT");
+        assertThat(lockstep.commands).doesNotContain("DATA");
+        assertThat(probe(server).count("customer.example")).isZero();
+    }
+
+    @Test
+    void withPipeliningARefusedMailFromStillConsumesEveryReply(GuiceJamesServer server) throws Exception {
+        park(server, "customer.example", "alice@customer.example", Messages.simple("pipelined-1", "alice@customer.example"));
+        park(server, "customer.example", "bob@customer.example", Messages.simple("pipelined-2", "bob@customer.example"));
+        java.util.concurrent.atomic.AtomicBoolean refused = new java.util.concurrent.atomic.AtomicBoolean();
+        CustomerServer picky = new CustomerServer((step, index, reply) ->
+            Optional.of(step.equals("MAIL") && refused.compareAndSet(false, true) ? "451 4.3.0 busy, later" : reply));
+
+        try (OdmrClient client = authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(picky);
+        }
+
+        // the first transaction was refused at MAIL (its RCPT and DATA answered 503 by the customer);
+        // the replies stayed in step, so the second message went through and the first stays parked
+        assertThat(picky.received).hasSize(1);
+        assertThat(probe(server).count("customer.example")).isEqualTo(1);
+    }
 }
