@@ -1,5 +1,8 @@
 package dev.jamesatrn.it;
 
+import java.io.BufferedOutputStream;
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,7 +54,53 @@ public final class CustomerServer {
     }
 
     /** Serves one SMTP session; returns normally on QUIT or when the script hangs up. */
-    void serve(InputStream in, OutputStream out, boolean greet) throws IOException {
+    void serve(InputStream rawIn, OutputStream rawOut, boolean greet) throws IOException {
+        // RFC 2920 section 3.2: replies are sent once no more commands are waiting, so a pipelined
+        // group is answered in one segment (reply by reply, Nagle's algorithm and delayed ACKs
+        // would add 40 ms per group).
+        BufferedOutputStream buffered = new BufferedOutputStream(rawOut, 16384);
+        boolean[] unsent = {false};
+        OutputStream out = new FilterOutputStream(buffered) {
+            @Override
+            public void write(byte[] bytes, int offset, int length) throws IOException {
+                buffered.write(bytes, offset, length);
+                unsent[0] = true;
+            }
+
+            @Override
+            public void flush() {
+                // deferred to the next read that would wait
+            }
+        };
+        InputStream in = new FilterInputStream(rawIn) {
+            @Override
+            public int read() throws IOException {
+                sendIfIdle();
+                return super.read();
+            }
+
+            @Override
+            public int read(byte[] bytes, int offset, int length) throws IOException {
+                sendIfIdle();
+                return super.read(bytes, offset, length);
+            }
+
+            // available() asks the kernel: only when replies are waiting to go out
+            private void sendIfIdle() throws IOException {
+                if (unsent[0] && super.available() == 0) {
+                    buffered.flush();
+                    unsent[0] = false;
+                }
+            }
+        };
+        try {
+            converse(in, out, greet);
+        } finally {
+            buffered.flush();
+        }
+    }
+
+    private void converse(InputStream in, OutputStream out, boolean greet) throws IOException {
         int index = 0;
         String mailFrom = null;
         boolean inTransaction = false;

@@ -28,6 +28,7 @@ final class OdmrClient implements AutoCloseable {
     OdmrClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(30_000);
+        socket.setTcpNoDelay(true);
         in = new BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
         greeting = Wire.readReply(in);
