@@ -91,6 +91,7 @@ public final class DrainBenchmark {
                 row("ATRN drain, one session", rate(empty.perSecond()), String.format(Locale.ROOT, "%.1f MB/s", empty.megabytesPerSecond()),
                     "250 after " + millis(empty.toReply()) + ", first message after " + millis(empty.toFirst()));
                 row("ratio drain / inbound", ratio(empty.perSecond() / inboundRate), "", "");
+                row("where a drained message's time goes", "", "", lastBreakdown);
 
                 if (!skip.contains("remote")) {
                     double remote = remoteDelivery(ports, sink, message);
@@ -181,9 +182,25 @@ public final class DrainBenchmark {
     private Drain drain(JamesProcess.Ports ports, String domain, int expected) throws Exception {
         AtomicLong firstAt = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
+        // where the time goes, seen from the customer: from our 250 to end-of-data until James's
+        // next MAIL (James: settle, read the next message, send the next group), and from MAIL to
+        // end-of-data (the transaction on the wire, both sides)
+        AtomicLong lastEnd = new AtomicLong();
+        AtomicLong lastMail = new AtomicLong();
+        AtomicLong betweenNanos = new AtomicLong();
+        AtomicLong transactionNanos = new AtomicLong();
         CustomerServer customer = new CustomerServer((step, index, reply) -> {
-            if (step.equals("END") && index == 0) {
-                firstAt.compareAndSet(0, System.nanoTime());
+            long now = System.nanoTime();
+            if (step.equals("MAIL")) {
+                if (lastEnd.get() != 0) {
+                    betweenNanos.addAndGet(now - lastEnd.get());
+                }
+                lastMail.set(now);
+            }
+            if (step.equals("END")) {
+                firstAt.compareAndSet(0, now);
+                transactionNanos.addAndGet(now - lastMail.get());
+                lastEnd.set(now);
             }
             return Optional.of(reply);
         }, received -> bytes.addAndGet(received.length())).discardingData();
@@ -199,10 +216,14 @@ public final class DrainBenchmark {
             if (customer.received.size() != expected) {
                 throw new IllegalStateException("drained " + customer.received.size() + " of " + expected);
             }
+            lastBreakdown = String.format(Locale.ROOT, "per message: %.2f ms MAIL to end-of-data, %.2f ms from our 250 to the next MAIL",
+                transactionNanos.get() / 1e6 / expected, betweenNanos.get() / 1e6 / Math.max(1, expected - 1));
             return new Drain(Duration.ofNanos(replied - start), Duration.ofNanos(firstAt.get() - start),
                 Duration.ofNanos(end - start), customer.received.size(), bytes.get());
         }
     }
+
+    private String lastBreakdown = "";
 
     private static String loginOf(String domain) {
         return domain.startsWith("bench-") ? "bench" : domain.startsWith("backlog-") ? "backlog" : "customer";
