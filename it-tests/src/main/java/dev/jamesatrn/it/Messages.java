@@ -39,4 +39,15 @@ final class Messages {
         }
         throw new IllegalArgumentException("no header/body separator");
     }
+
+    /** The body as swaks sends a message file: swaks ends DATA with one more CRLF than the file has. */
+    static byte[] bodyAsSentBySwaks(byte[] message) {
+        return (new String(body(message), StandardCharsets.ISO_8859_1) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    static String subject(byte[] message) {
+        String text = new String(message, StandardCharsets.ISO_8859_1);
+        int start = text.indexOf("Subject: ") + "Subject: ".length();
+        return text.substring(start, text.indexOf('\r', start));
+    }
 }

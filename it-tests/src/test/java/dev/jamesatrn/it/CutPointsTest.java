@@ -74,7 +74,7 @@ class CutPointsTest {
         everything.addAll(cutting.unacknowledged);
         everything.addAll(second.received);
         Map<String, Long> copies = everything.stream()
-            .map(received -> subject(received.data()))
+            .map(received -> Messages.subject(received.data()))
             .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
         assertThat(copies.keySet()).containsExactlyInAnyOrder("cut-0", "cut-1", "cut-2");
         assertThat(copies.values().stream().filter(count -> count > 1).count())
@@ -82,9 +82,4 @@ class CutPointsTest {
         assertThat(probe.count("customer.example")).isZero();
     }
 
-    private static String subject(byte[] message) {
-        String text = new String(message, StandardCharsets.ISO_8859_1);
-        int start = text.indexOf("Subject: ") + "Subject: ".length();
-        return text.substring(start, text.indexOf('\r', start));
-    }
 }

@@ -72,8 +72,7 @@ class DockerImageTest {
             Fetchmail.Run run = Fetchmail.poll(tmp, james.getHost(), james.getMappedPort(ODMR), "customer", "customer-secret",
                 "customer.example", sink.port());
             assertThat(run.exitCode()).as(run.output()).isZero();
-            byte[] expectedBody = (new String(Messages.body(message), StandardCharsets.ISO_8859_1) + "\r\n")
-                .getBytes(StandardCharsets.ISO_8859_1);
+            byte[] expectedBody = Messages.bodyAsSentBySwaks(message);
             assertThat(sink.received()).singleElement()
                 .satisfies(received -> assertThat(Messages.body(received.data())).isEqualTo(expectedBody));
         }

@@ -53,9 +53,7 @@ class SeparateProcessTest {
                 Fetchmail.Run run = Fetchmail.poll(workingDirectory, ports.odmr(), "customer", "customer-secret",
                     "customer.example", sink.port());
                 assertThat(run.exitCode()).as(run.output()).isZero();
-                // swaks ends DATA with one more CRLF than the file has; every other byte is the file's
-                byte[] expectedBody = (new String(Messages.body(message), StandardCharsets.ISO_8859_1) + "\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1);
+                byte[] expectedBody = Messages.bodyAsSentBySwaks(message);
                 assertThat(sink.received()).singleElement()
                     .satisfies(received -> assertThat(Messages.body(received.data())).isEqualTo(expectedBody));
             }
@@ -122,12 +120,12 @@ class SeparateProcessTest {
                 client.serve(second);
             }
             List<String> subjects = new ArrayList<>();
-            first.received.forEach(r -> subjects.add(subject(r.data())));
-            first.unacknowledged.forEach(r -> subjects.add(subject(r.data())));
-            second.received.forEach(r -> subjects.add(subject(r.data())));
+            first.received.forEach(r -> subjects.add(Messages.subject(r.data())));
+            first.unacknowledged.forEach(r -> subjects.add(Messages.subject(r.data())));
+            second.received.forEach(r -> subjects.add(Messages.subject(r.data())));
             // the message in flight at the kill is the only one that may (and does) arrive twice
             assertThat(first.unacknowledged).hasSize(1);
-            String inFlight = subject(first.unacknowledged.get(0).data());
+            String inFlight = Messages.subject(first.unacknowledged.get(0).data());
             assertThat(subjects).hasSize(4).containsOnly("killed-0", "killed-1", "killed-2");
             assertThat(subjects.stream().filter(inFlight::equals)).hasSize(2);
             await().atMost(10, SECONDS).until(() -> parkedCount(ports.webAdmin(), "customer.example") == 0);
@@ -139,9 +137,4 @@ class SeparateProcessTest {
         }
     }
 
-    private static String subject(byte[] message) {
-        String text = new String(message, StandardCharsets.ISO_8859_1);
-        int start = text.indexOf("Subject: ") + "Subject: ".length();
-        return text.substring(start, text.indexOf('\r', start));
-    }
 }
