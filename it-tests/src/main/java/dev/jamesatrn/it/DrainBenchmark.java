@@ -515,16 +515,9 @@ public final class DrainBenchmark {
     }
 
     private static JamesProcess.Ports freePorts() {
-        return new JamesProcess.Ports(freePort(), freePort(), freePort());
+        return new JamesProcess.Ports(JamesProcess.freePort(), JamesProcess.freePort(), JamesProcess.freePort());
     }
 
-    static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static double percentile(List<Double> values, int p) {
         List<Double> sorted = new ArrayList<>(values);

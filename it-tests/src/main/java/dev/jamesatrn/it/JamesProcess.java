@@ -33,6 +33,15 @@ public final class JamesProcess implements AutoCloseable {
         this.workingDirectory = workingDirectory;
     }
 
+    /** A port nobody listens on right now (the OS's pick), for servers laid out on loopback. */
+    public static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static Path extensionJar() {
         return Path.of(System.getProperty("atrn.extension.jar",
             JamesLayout.repositoryRoot().resolve("extension/target/james-atrn-0.1.0-SNAPSHOT.jar").toString()));

@@ -18,10 +18,14 @@ import com.google.common.base.Throwables;
 
 /** A broken conf/atrn.xml must stop James at start, saying which file, which key, and the fix. */
 class BrokenConfigurationTest {
-    private static String startFailure(Path workingDirectory, String atrnXml) throws Exception {
+    private static void layOut(Path workingDirectory) {
         JamesLayout.create(workingDirectory, Map.of(
             JamesLayout.INBOUND, "127.0.0.1:" + AtrnJames.freePort(),
             JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort()), 0);
+    }
+
+    private static String startFailure(Path workingDirectory, String atrnXml) throws Exception {
+        layOut(workingDirectory);
         if (atrnXml != null) {
             Files.writeString(workingDirectory.resolve("conf/atrn.xml"), atrnXml);
         }
@@ -72,9 +76,7 @@ class BrokenConfigurationTest {
 
     @Test
     void anOdmrIdleTimeoutBelowTenMinutesStopsJames(@TempDir Path workingDirectory) throws Exception {
-        JamesLayout.create(workingDirectory, Map.of(
-            JamesLayout.INBOUND, "127.0.0.1:" + AtrnJames.freePort(),
-            JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort()), 0);
+        layOut(workingDirectory);
         Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
         Files.writeString(smtp, Files.readString(smtp).replace("<connectiontimeout>1800</connectiontimeout>",
             "<connectiontimeout>300</connectiontimeout>"));
