@@ -31,8 +31,8 @@ import dev.jamesatrn.mailets.ParkedMailStore;
 
 /**
  * ATRN (RFC 2645 section 5.2.1). Everything that needs no I/O is decided here on the event loop
- * (530, 501, 450, and the claim that makes a concurrent session get 451); reading the store and
- * the reversed session run on an ODMR session thread, which writes the final reply itself.
+ * (530, 501, 450); the claim (which may be a network call to a cluster-wide store), reading the
+ * store and the reversed session run on an ODMR session thread, which writes the reply itself.
  */
 public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtension, DisconnectHandler<SMTPSession> {
     private static final Logger LOGGER = LoggerFactory.getLogger(AtrnCmdHandler.class);
@@ -42,18 +42,18 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
 
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
-    private final DomainClaims claims;
+    private final DomainLeases leases;
     private final OdmrSessions sessions;
     private final MailetContext mailetContext;
     private final Map<String, Instant> lastAtrn = new ConcurrentHashMap<>();
 
     /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
-    public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainClaims claims,
+    public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
                           OdmrSessions sessions, MailetContext mailetContext, ParkedMailExpiry expiry) {
         this.configuration = configuration;
         this.store = store;
-        this.claims = claims;
+        this.leases = leases;
         this.sessions = sessions;
         this.mailetContext = mailetContext;
     }
@@ -90,7 +90,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             for (String item : items) {
                 Optional<Domain> domain = AtrnConfiguration.normalizeDomain(item);
                 if (domain.isEmpty() || !item.equals(item.strip())) {
-                    return OdmrReplies.atrnSyntax("'" + CustomerConnection.abbreviate(item) + "' is not a domain name");
+                    return OdmrReplies.atrnSyntax("'" + SmtpPeer.abbreviate(item) + "' is not a domain name");
                 }
                 requested.add(domain.get());
             }
@@ -107,65 +107,58 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         if (tooSoon.isPresent()) {
             return tooSoon.get();
         }
-        Optional<DomainClaims.Claim> claim = claims.tryClaim(domains, session.getSessionID());
-        if (claim.isEmpty()) {
-            String busy = domains.stream().filter(claims::isClaimed).map(Domain::asString).collect(Collectors.joining(","));
-            boolean sweeping = domains.stream().anyMatch(domain -> claims.ownerOf(domain).filter(ParkedMailExpiry.OWNER::equals).isPresent());
-            return OdmrReplies.atrnCannotCheck(busy + (sweeping ? " is being checked for expired mail"
-                : " is being delivered by another ODMR session"));
-        }
-        try {
-            CustomerConnection customer = new CustomerConnection(session);
-            // Only the event loop touches session attachments (James keeps them in a HashMap): set
-            // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
-            session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
-            session.pushLineHandler(customer);
-            if (!sessions.submit(() -> serve(session, login, customer, claim.get()))) {
-                customer.stopListening();
-                claims.release(claim.get());
-                return OdmrReplies.ATRN_BUSY;
-            }
-            remember(login);
-        } catch (RuntimeException e) {
-            // e.g. the channel closed under us: never keep the domain claimed
-            claims.release(claim.get());
-            throw e;
+        CustomerConnection customer = new CustomerConnection(session);
+        // Only the event loop touches session attachments (James keeps them in a HashMap): set
+        // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
+        session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
+        session.pushLineHandler(customer);
+        List<Domain> claimed = List.copyOf(domains);
+        if (!sessions.submit(() -> serve(session, login, customer, claimed))) {
+            customer.stopListening();
+            return OdmrReplies.ATRN_BUSY;
         }
         return null; // the session thread writes the ATRN reply
     }
 
-    private void serve(SMTPSession session, String login, CustomerConnection customer, DomainClaims.Claim claim) {
+    private void serve(SMTPSession session, String login, CustomerConnection customer, List<Domain> requested) {
         Instant start = Instant.now();
-        String domains = claim.domains().stream().map(Domain::asString).collect(Collectors.joining(","));
+        String domains = requested.stream().map(Domain::asString).collect(Collectors.joining(","));
         String code = "451";
-        boolean released = false;
-        ReversedSmtpClient.Outcome outcome = null;
+        ParkedMailClient.Outcome outcome = null;
+        Optional<DomainLeases.DomainLease> claim = Optional.empty();
         try {
-            Optional<Response> refusal = refusalBeforeReversing(claim.domains());
-            if (refusal.isPresent()) {
-                code = refusal.get().getRetCode();
+            Response refusal;
+            try {
+                claim = leases.claimAll(requested, DomainLeases.Purpose.ATRN, session.getSessionID());
+                refusal = claim.isEmpty() ? busy(requested) : refusalBeforeReversing(requested).orElse(null);
+            } catch (RuntimeException e) {
+                LOGGER.error("Cannot claim {} for ATRN", domains, e);
+                refusal = OdmrReplies.atrnCannotCheck("the claim on " + domains + " cannot be taken now");
+            }
+            if (claim.isPresent()) {
+                remember(login);
+            }
+            if (refusal != null) {
+                code = refusal.getRetCode();
                 customer.stopListening();
                 int stray = customer.discardPending();
                 if (stray > 0) {
                     LOGGER.warn("{} line(s) sent before the ATRN reply were discarded", stray);
                 }
                 // Released before the reply goes out, so an immediate retry finds the domain free.
-                claims.release(claim);
-                released = true;
-                customer.reply(refusal.get());
+                claim.ifPresent(DomainLeases.DomainLease::close);
+                customer.reply(refusal);
                 return;
             }
             code = "250";
             customer.reply(OdmrReplies.ATRN_REVERSING);
-            outcome = new ReversedSmtpClient(customer, configuration, store, mailetContext,
-                session.getConfiguration().getHelloName()).drain(claim.domains());
+            outcome = new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext,
+                session.getConfiguration().getHelloName()).drain();
         } catch (RuntimeException e) {
             LOGGER.error("ATRN session for {} failed; unacknowledged mail stays parked", domains, e);
             customer.close();
         } finally {
-            if (!released) {
-                claims.release(claim);
-            }
+            claim.ifPresent(DomainLeases.DomainLease::close);
             long millis = Duration.between(start, Instant.now()).toMillis();
             String remote = remoteAddress(session);
             if (outcome == null) {
@@ -176,6 +169,15 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                     millis, outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
             }
         }
+    }
+
+    /** 451 naming the domains someone else holds, and what they are doing. */
+    private Response busy(List<Domain> domains) {
+        List<String> reasons = new ArrayList<>();
+        for (Domain domain : domains) {
+            leases.busyText(domain).ifPresent(text -> reasons.add(domain.asString() + " is " + text));
+        }
+        return OdmrReplies.atrnCannotCheck(reasons.isEmpty() ? "a listed domain was claimed meanwhile" : String.join("; ", reasons));
     }
 
     private static String remoteAddress(SMTPSession session) {

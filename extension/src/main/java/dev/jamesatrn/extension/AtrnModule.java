@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
+import com.google.inject.multibindings.OptionalBinder;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
 import dev.jamesatrn.mailets.ParkedMailStore;
@@ -20,7 +21,7 @@ import dev.jamesatrn.mailets.ParkedMailStore;
  * Listed in {@code conf/extensions.properties} as {@code guice.extension.module}. James builds
  * one child injector over it, and every handler of {@code smtpserver.xml} and every mailet and
  * matcher of {@code mailetcontainer.xml} is created through that injector, so they all share
- * these singletons: one configuration, one store, one set of domain claims.
+ * these singletons: one configuration, one store, one claim store.
  */
 public class AtrnModule extends AbstractModule {
     private static final Logger LOGGER = LoggerFactory.getLogger(AtrnModule.class);
@@ -30,7 +31,11 @@ public class AtrnModule extends AbstractModule {
     @Override
     protected void configure() {
         bind(ParkedMailStore.class).in(Singleton.class);
-        bind(DomainClaims.class).in(Singleton.class);
+        // The default claim store; a cluster-wide one replaces it when its module is listed too
+        // in extensions.properties (OptionalBinder.setBinding wins over setDefault).
+        OptionalBinder.newOptionalBinder(binder(), DomainClaimStore.class).setDefault().to(InJvmDomainClaims.class);
+        bind(InJvmDomainClaims.class).in(Singleton.class);
+        bind(DomainLeases.class).in(Singleton.class);
         bind(OdmrSessions.class).in(Singleton.class);
         // Not eager: James creates this child injector while its own repository store is still
         // being built. The ATRN handler injects it, which starts the sweep once James is ready.

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -26,36 +25,7 @@ import org.apache.james.protocols.smtp.SMTPSession;
  * own thread and blocks there, never on the event loop, while it waits for replies or for
  * the socket to drain.
  */
-final class CustomerConnection implements LineHandler<SMTPSession> {
-    /** Why a reversed session cannot go on: every message not yet acknowledged stays parked. */
-    static final class Broken extends Exception {
-        Broken(String message) {
-            super(message);
-        }
-    }
-
-    record Reply(int code, List<String> lines) {
-        boolean positive() {
-            return code / 100 == 2;
-        }
-
-        boolean transientFailure() {
-            return code / 100 == 4;
-        }
-
-        String text() {
-            return String.join(" / ", lines);
-        }
-
-        /** The RFC 3463 code after the reply code, when the customer gave one. */
-        Optional<String> enhancedStatus() {
-            java.util.regex.Matcher matcher = ENHANCED.matcher(lines.get(lines.size() - 1));
-            return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
-        }
-
-        private static final java.util.regex.Pattern ENHANCED = java.util.regex.Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
-    }
-
+final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     private static final Object DISCONNECTED = new Object();
     private static final Object FLOODED = new Object();
     // A customer answers one command at a time; far more unread lines than that is abuse.
@@ -120,24 +90,21 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
         transport.writeResponse(response, session);
     }
 
-    void send(String commandLine) throws Broken {
-        sendAll(List.of(commandLine));
-    }
-
-    /** One command, or several back to back (RFC 2920 pipelining) in one write; replies are awaited one by one. */
-    void sendAll(List<String> commandLines) throws Broken {
+    @Override
+    public void sendAll(List<String> commandLines) throws Broken {
         if (gone.get()) {
             throw new Broken("connection closed by the customer");
         }
         Object unasked = received.peek();
         if (unasked instanceof String line) {
             // A reply nobody asked for would shift every later reply onto the wrong command.
-            throw new Broken("the customer sent a line nobody asked for: " + abbreviate(stripEol(line)));
+            throw new Broken("the customer sent a line nobody asked for: " + SmtpPeer.abbreviate(stripEol(line)));
         }
         transport.writeResponse(new CommandLines(List.copyOf(commandLines)), session);
     }
 
-    Reply await(Duration timeout, String awaiting) throws Broken {
+    @Override
+    public Reply await(Duration timeout, String awaiting) throws Broken {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> lines = new ArrayList<>();
         while (true) {
@@ -159,12 +126,11 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
                 throw new Broken("the customer sent more than " + MAX_UNREAD_LINES + " lines unasked");
             }
             String line = stripEol((String) item);
-            if (line.length() < 3 || !Character.isDigit(line.charAt(0)) || !Character.isDigit(line.charAt(1))
-                || !Character.isDigit(line.charAt(2)) || (line.length() > 3 && line.charAt(3) != ' ' && line.charAt(3) != '-')) {
-                throw new Broken("unparseable reply to " + awaiting + ": " + abbreviate(line));
+            if (!SmtpPeer.wellFormedReplyLine(line)) {
+                throw new Broken("unparseable reply to " + awaiting + ": " + SmtpPeer.abbreviate(line));
             }
             if (!lines.isEmpty() && !line.startsWith(lines.get(0).substring(0, 3))) {
-                throw new Broken("a multi-line reply to " + awaiting + " changed its code: " + abbreviate(line));
+                throw new Broken("a multi-line reply to " + awaiting + " changed its code: " + SmtpPeer.abbreviate(line));
             }
             lines.add(line);
             if (line.length() == 3 || line.charAt(3) == ' ') {
@@ -174,7 +140,8 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
     }
 
     /** Queues one chunk of message data, waiting (on this thread) while too many are unsent. */
-    void sendData(byte[] chunk, int length, Duration timeout) throws Broken {
+    @Override
+    public void sendData(byte[] chunk, int length, Duration timeout) throws Broken {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             while (!chunkSlots.tryAcquire(Math.min(1_000_000_000L, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
@@ -202,7 +169,8 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
         return CHUNK_SIZE;
     }
 
-    void close() {
+    @Override
+    public void close() {
         if (gone.get()) {
             return;
         }
@@ -220,11 +188,6 @@ final class CustomerConnection implements LineHandler<SMTPSession> {
             end--;
         }
         return line.substring(0, end);
-    }
-
-    static String abbreviate(String text) {
-        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
     }
 
     /** Command lines the provider sends as the client (no reply code): James writes each followed by CRLF. */

@@ -13,9 +13,9 @@ import java.io.OutputStream;
 final class DotStuffingOutputStream extends OutputStream {
     /** Carries a broken session out of {@code MimeMessage.writeTo}, which only throws IOException. */
     static final class BrokenWhileWriting extends IOException {
-        final CustomerConnection.Broken cause;
+        final SmtpPeer.Broken cause;
 
-        BrokenWhileWriting(CustomerConnection.Broken cause) {
+        BrokenWhileWriting(SmtpPeer.Broken cause) {
             super(cause.getMessage(), cause);
             this.cause = cause;
         }
@@ -23,7 +23,7 @@ final class DotStuffingOutputStream extends OutputStream {
 
     /** Where full chunks go: the customer's connection, which may block until Netty has sent earlier ones. */
     interface ChunkSink {
-        void send(byte[] chunk, int length) throws CustomerConnection.Broken;
+        void send(byte[] chunk, int length) throws SmtpPeer.Broken;
     }
 
     private final ChunkSink sink;
@@ -89,7 +89,7 @@ final class DotStuffingOutputStream extends OutputStream {
         }
         try {
             sink.send(buffer, length);
-        } catch (CustomerConnection.Broken e) {
+        } catch (SmtpPeer.Broken e) {
             throw new BrokenWhileWriting(e);
         }
         length = 0;

@@ -38,23 +38,22 @@ import dev.jamesatrn.mailets.ParkedNames;
  * and an ATRN session from touching the same message.
  */
 public class ParkedMailExpiry {
-    static final String OWNER = "parked-mail-expiry";
     private static final Logger LOGGER = LoggerFactory.getLogger(ParkedMailExpiry.class);
 
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
-    private final DomainClaims claims;
+    private final DomainLeases leases;
     private final MailetContext mailetContext;
     private final ScheduledExecutorService scheduler;
     // Bounced but not removable (storage fault): not bounced a second time by this JVM.
     private final Set<String> bouncedNotRemoved = ConcurrentHashMap.newKeySet();
 
     @Inject
-    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainClaims claims,
+    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
                             MailetContext mailetContext) {
         this.configuration = configuration;
         this.store = store;
-        this.claims = claims;
+        this.leases = leases;
         this.mailetContext = mailetContext;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "atrn-parked-mail-expiry");
@@ -80,18 +79,25 @@ public class ParkedMailExpiry {
 
     void sweep(Instant now) {
         for (Domain domain : configuration.domains()) {
-            Optional<DomainClaims.Claim> claim = claims.tryClaim(List.of(domain), OWNER);
+            Optional<DomainLeases.DomainLease> claim;
+            try {
+                claim = leases.claimAll(List.of(domain), DomainLeases.Purpose.EXPIRY, "sweep");
+            } catch (RuntimeException e) {
+                LOGGER.warn("Cannot claim {} for the expiry sweep: {}", domain.asString(), e.getMessage());
+                continue;
+            }
             if (claim.isEmpty()) {
                 continue;
             }
-            try {
+            try (DomainLeases.DomainLease lease = claim.get()) {
                 for (MailKey key : store.keys(domain)) {
+                    if (!lease.held()) {
+                        break;
+                    }
                     check(domain, key, now);
                 }
             } catch (MessagingException e) {
                 LOGGER.warn("Cannot list parked mail of {} for expiry: {}", domain.asString(), e.getMessage());
-            } finally {
-                claims.release(claim.get());
             }
         }
     }

@@ -49,9 +49,10 @@ public final class AtrnConfiguration {
      * and an optional minimum interval between two ATRN of one login (RFC 2645 allows 450).
      */
     public record Policies(Duration maxParkedLifetime, Optional<Duration> delayWarningAfter, String delayWarningProcessor,
-                           Duration expiryCheckInterval, Duration authFailureDelay, Optional<Duration> minAtrnInterval) {
+                           Duration expiryCheckInterval, Duration authFailureDelay, Optional<Duration> minAtrnInterval,
+                           Duration claimLease) {
         public static final Policies DEFAULT = new Policies(Duration.ofDays(5), Optional.empty(), "atrn-delay-warnings",
-            Duration.ofMinutes(1), Duration.ofSeconds(1), Optional.empty());
+            Duration.ofMinutes(1), Duration.ofSeconds(1), Optional.empty(), Duration.ofMinutes(2));
     }
 
     public record AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients) {
@@ -69,7 +70,7 @@ public final class AtrnConfiguration {
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
-        "minAtrnInterval",
+        "minAtrnInterval", "claimLease",
         "logins.login[@name]", "logins.login[@secret]",
         "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients");
 
@@ -214,7 +215,8 @@ public final class AtrnConfiguration {
             config.getString("delayWarningProcessor", defaults.delayWarningProcessor()).trim(),
             duration(config, "expiryCheckInterval", defaults.expiryCheckInterval(), problems),
             durationOrZero(config, "authFailureDelay", defaults.authFailureDelay(), problems),
-            optionalDuration(config, "minAtrnInterval", problems));
+            optionalDuration(config, "minAtrnInterval", problems),
+            duration(config, "claimLease", defaults.claimLease(), problems));
 
         boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);

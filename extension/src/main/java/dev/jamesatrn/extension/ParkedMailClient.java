@@ -24,25 +24,31 @@ import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.extension.CustomerConnection.Broken;
-import dev.jamesatrn.extension.CustomerConnection.Reply;
+import dev.jamesatrn.extension.SmtpPeer.Broken;
+import dev.jamesatrn.extension.SmtpPeer.Reply;
 import dev.jamesatrn.mailets.AtrnConfiguration;
 import dev.jamesatrn.mailets.ParkedMailStore;
 import dev.jamesatrn.mailets.ParkedNames;
 
 /**
- * The provider as SMTP client over the customer's own connection (RFC 2645 section 5.3). Runs
- * on an ODMR session thread. A parked message leaves the store only after the customer's 2xx to
- * end-of-data (or after its bounce went to James's bounce processor); anything else leaves it
- * parked, with the recipients still owed.
+ * James as SMTP client delivering a domain's parked mail: over the ATRN customer's own connection
+ * (RFC 2645 section 5.3) or over a new connection after an ETRN (RFC 1985). Runs on a session
+ * thread, never on an event loop. A parked message leaves the store only after the peer's 2xx
+ * to end-of-data (or after its bounce went to James's bounce processor), and only while this
+ * drain still holds its claim on the domain; anything else leaves it parked, with the
+ * recipients still owed.
  */
-final class ReversedSmtpClient {
-    private static final Logger LOGGER = LoggerFactory.getLogger(ReversedSmtpClient.class);
+public final class ParkedMailClient {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ParkedMailClient.class);
 
-    record Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause) {
+    public record Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause) {
     }
 
-    private final CustomerConnection customer;
+    // Message bytes are read and sent in pieces of this size: memory per session stays bounded.
+    private static final int CHUNK_SIZE = 64 * 1024;
+
+    private final SmtpPeer customer;
+    private final DomainLeases.DomainLease lease;
     private final AtrnConfiguration.Timeouts timeouts;
     private final ParkedMailStore store;
     private final MailetContext mailetContext;
@@ -57,9 +63,10 @@ final class ReversedSmtpClient {
     private int bounced;
     private long bytes;
 
-    ReversedSmtpClient(CustomerConnection customer, AtrnConfiguration configuration, ParkedMailStore store,
-                       MailetContext mailetContext, String helloName) {
+    public ParkedMailClient(SmtpPeer customer, DomainLeases.DomainLease lease, AtrnConfiguration configuration,
+                            ParkedMailStore store, MailetContext mailetContext, String helloName) {
         this.customer = customer;
+        this.lease = lease;
         this.timeouts = configuration.timeouts();
         this.store = store;
         this.mailetContext = mailetContext;
@@ -67,15 +74,16 @@ final class ReversedSmtpClient {
         this.helloName = helloName;
     }
 
-    Outcome drain(List<Domain> domains) {
+    /** Every domain of the lease, in order; the connection is closed at the end. */
+    public Outcome drain() {
         Optional<String> broken = Optional.empty();
         try {
             Reply greeting = customer.await(timeouts.greeting(), "the 220 greeting");
             if (greeting.code() != 220) {
-                throw new Broken("the customer greeted with " + CustomerConnection.abbreviate(greeting.text()));
+                throw new Broken("the customer greeted with " + SmtpPeer.abbreviate(greeting.text()));
             }
             hello();
-            for (Domain domain : domains) {
+            for (Domain domain : lease.domains()) {
                 drainDomain(domain);
             }
             customer.send("QUIT");
@@ -95,10 +103,19 @@ final class ReversedSmtpClient {
     private void hello() throws Broken {
         Reply ehlo = command("EHLO " + helloName, timeouts.command(), "EHLO", FINAL);
         if (ehlo.positive()) {
-            Set<String> keywords = ehlo.lines().stream().skip(1)
-                .map(line -> line.length() > 4 ? line.substring(4).trim() : "")
-                .map(keyword -> keyword.split("\\s+")[0].toUpperCase(Locale.ROOT))
-                .collect(Collectors.toSet());
+            Set<String> keywords = keywords(ehlo);
+            if (keywords.contains("STARTTLS") && customer.canStartTls()) {
+                Reply starttls = command("STARTTLS", timeouts.command(), "STARTTLS", FINAL);
+                if (starttls.code() == 220) {
+                    customer.startTls();
+                    // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
+                    Reply again = command("EHLO " + helloName, timeouts.command(), "EHLO", FINAL);
+                    if (!again.positive()) {
+                        throw new Broken("the peer refused EHLO after STARTTLS: " + SmtpPeer.abbreviate(again.text()));
+                    }
+                    keywords = keywords(again);
+                }
+            }
             offersSize = keywords.contains("SIZE");
             offers8BitMime = keywords.contains("8BITMIME");
             offersPipelining = keywords.contains("PIPELINING");
@@ -106,8 +123,15 @@ final class ReversedSmtpClient {
         }
         Reply helo = command("HELO " + helloName, timeouts.command(), "HELO", FINAL);
         if (!helo.positive()) {
-            throw new Broken("the customer refused EHLO and HELO: " + CustomerConnection.abbreviate(helo.text()));
+            throw new Broken("the customer refused EHLO and HELO: " + SmtpPeer.abbreviate(helo.text()));
         }
+    }
+
+    private static Set<String> keywords(Reply ehlo) {
+        return ehlo.lines().stream().skip(1)
+            .map(line -> line.length() > 4 ? line.substring(4).trim() : "")
+            .map(keyword -> keyword.split("\\s+")[0].toUpperCase(Locale.ROOT))
+            .collect(Collectors.toSet());
     }
 
     /** Also delivers what is parked while the session runs; each message is tried once per session. */
@@ -120,8 +144,16 @@ final class ReversedSmtpClient {
             }
             for (MailKey key : fresh) {
                 tried.add(key);
+                checkClaim(domain);
                 deliver(domain, key);
             }
+        }
+    }
+
+    /** Nothing is read, sent or changed for a domain whose claim may have gone to another drainer. */
+    private void checkClaim(Domain domain) throws Broken {
+        if (!lease.held()) {
+            throw new Broken("the claim on " + domain.asString() + " was lost (lease lapsed or taken over); the rest stays parked");
         }
     }
 
@@ -209,7 +241,7 @@ final class ReversedSmtpClient {
                 if (end.positive()) {
                     delivered++;
                     LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
-                        domain.asString(), accepted.size(), CustomerConnection.abbreviate(end.text()));
+                        domain.asString(), accepted.size(), SmtpPeer.abbreviate(end.text()));
                 } else {
                     sortOut(accepted, end, stillOwed, refused);
                     lastFailure = end;
@@ -222,6 +254,9 @@ final class ReversedSmtpClient {
         if (transactionOpen) {
             command("RSET", timeouts.command(), "RSET", FINAL);
         }
+        // Without the claim another drainer may be sending this very message: leaving it as it is
+        // risks one duplicate, changing it could lose or multiply recipients.
+        checkClaim(domain);
         settle(domain, key, mail, refused, stillOwed, lastFailure);
     }
 
@@ -263,7 +298,7 @@ final class ReversedSmtpClient {
 
     private Reply sendBody(Mail mail) throws Broken {
         DotStuffingOutputStream body = new DotStuffingOutputStream(
-            (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CustomerConnection.chunkSize());
+            (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CHUNK_SIZE);
         try {
             mail.getMessage().writeTo(body);
             body.finish();
@@ -291,14 +326,14 @@ final class ReversedSmtpClient {
 
     private static Reply checked(Reply reply, String name, Set<Integer> expected) throws Broken {
         if (reply.code() == 421) {
-            throw new Broken("the customer is closing the session: " + CustomerConnection.abbreviate(reply.text()));
+            throw new Broken("the customer is closing the session: " + SmtpPeer.abbreviate(reply.text()));
         }
         return expect(reply, name, expected);
     }
 
     private static Reply expect(Reply reply, String name, Set<Integer> expected) throws Broken {
         if (!expected.contains(reply.code() / 100) || (reply.code() / 100 == 3 && reply.code() != 354)) {
-            throw new Broken("unexpected reply to " + name + ": " + CustomerConnection.abbreviate(reply.text()));
+            throw new Broken("unexpected reply to " + name + ": " + SmtpPeer.abbreviate(reply.text()));
         }
         return reply;
     }
@@ -327,7 +362,7 @@ final class ReversedSmtpClient {
             store.replace(domain, key, mail, ParkedNames.warned(key.asString()));
         }
         LOGGER.info("Kept {} for {} parked for {} recipient(s): {}", key.asString(), domain.asString(), owedAfter.size(),
-            lastFailure == null ? "" : CustomerConnection.abbreviate(lastFailure.text()));
+            lastFailure == null ? "" : SmtpPeer.abbreviate(lastFailure.text()));
     }
 
     private boolean bounce(Mail mail, Collection<MailAddress> recipients, Reply reason) {
@@ -339,7 +374,7 @@ final class ReversedSmtpClient {
             Bounces.setStatus(copy, reason.enhancedStatus().orElse("5.0.0"));
             mailetContext.sendMail(copy, bounceProcessor);
             LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),
-                CustomerConnection.abbreviate(reason.text()));
+                SmtpPeer.abbreviate(reason.text()));
             return true;
         } catch (MessagingException | RuntimeException e) {
             LOGGER.error("Could not hand {} to the '{}' processor for a bounce; it stays parked", mail.getName(),

@@ -1,0 +1,224 @@
+package dev.jamesatrn.extension;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import javax.annotation.PreDestroy;
+import javax.inject.Inject;
+import javax.inject.Singleton;
+
+import org.apache.james.core.Domain;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.google.common.collect.ImmutableList;
+
+import dev.jamesatrn.mailets.AtrnConfiguration;
+
+/**
+ * Claims several domains at once (all or none, as RFC 2645 wants for one ATRN) as leases of the
+ * configured {@code claimLease}, renewed in the background every third of it. Owners are
+ * {@code node|purpose|id}, so a node's log and WebAdmin can tell who holds a domain.
+ */
+@Singleton
+public class DomainLeases {
+    private static final Logger LOGGER = LoggerFactory.getLogger(DomainLeases.class);
+    private static final char SEPARATOR = '|';
+
+    /** What a claim is for; shown in the 451/458 texts and in WebAdmin. */
+    public enum Purpose {
+        ATRN("being delivered by another ODMR session"),
+        ETRN("being delivered after an ETRN"),
+        EXPIRY("being checked for expired mail"),
+        WEBADMIN("being changed by an operator");
+
+        private final String busyText;
+
+        Purpose(String busyText) {
+            this.busyText = busyText;
+        }
+
+        public String busyText() {
+            return busyText;
+        }
+    }
+
+    /** A parsed owner string. */
+    public record Owner(String node, Purpose purpose, String id) {
+        String asString() {
+            return node + SEPARATOR + purpose.name() + SEPARATOR + id;
+        }
+
+        static Optional<Owner> parse(String owner) {
+            String[] parts = owner.split("\\|", 3);
+            if (parts.length != 3) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(new Owner(parts[0], Purpose.valueOf(parts[1]), parts[2]));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    private final DomainClaimStore store;
+    private final Duration lease;
+    private final String node;
+    private final ScheduledExecutorService renewer;
+
+    @Inject
+    public DomainLeases(DomainClaimStore store, AtrnConfiguration configuration) {
+        this(store, configuration.policies().claimLease(), defaultNodeName());
+    }
+
+    public DomainLeases(DomainClaimStore store, Duration lease, String node) {
+        this.store = store;
+        this.lease = lease;
+        this.node = node.replace(SEPARATOR, '_');
+        this.renewer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "atrn-claim-renewal");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Host name and process id, plus a random part so that a restarted node is a new owner. */
+    static String defaultNodeName() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "unknown-host";
+        }
+        return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public String node() {
+        return node;
+    }
+
+    /**
+     * Claims every domain or none. Storage errors of the claim store surface as runtime
+     * exceptions after whatever was claimed has been given back.
+     */
+    public Optional<DomainLease> claimAll(Collection<Domain> domains, Purpose purpose, String id) {
+        String owner = new Owner(node, purpose, id).asString();
+        List<Domain> claimed = new ArrayList<>();
+        long sentAt = System.nanoTime();
+        try {
+            for (Domain domain : domains) {
+                if (!store.tryClaim(domain, owner, lease)) {
+                    releaseQuietly(claimed, owner);
+                    return Optional.empty();
+                }
+                claimed.add(domain);
+            }
+        } catch (RuntimeException e) {
+            releaseQuietly(claimed, owner);
+            throw e;
+        }
+        DomainLease granted = new DomainLease(ImmutableList.copyOf(domains), owner, sentAt);
+        long every = Math.max(1, lease.toMillis() / 3);
+        granted.renewal = renewer.scheduleWithFixedDelay(granted::renew, every, every, TimeUnit.MILLISECONDS);
+        return Optional.of(granted);
+    }
+
+    /** Who holds the domain now, if anyone (claims of other software show as their raw owner text). */
+    public Optional<String> holderOf(Domain domain) {
+        return store.ownerOf(domain);
+    }
+
+    /** "being delivered by an ODMR session" and the like, for a refusal text. */
+    public Optional<String> busyText(Domain domain) {
+        return store.ownerOf(domain).map(owner -> Owner.parse(owner).map(o -> o.purpose().busyText())
+            .orElse("claimed by " + owner));
+    }
+
+    private void releaseQuietly(List<Domain> domains, String owner) {
+        for (Domain domain : domains) {
+            try {
+                store.release(domain, owner);
+            } catch (RuntimeException e) {
+                LOGGER.warn("Could not release the claim on {} (it lapses after {}): {}", domain.asString(), lease, e.getMessage());
+            }
+        }
+    }
+
+    @PreDestroy
+    public void stop() {
+        renewer.shutdownNow();
+    }
+
+    /**
+     * Domains held by one owner. {@link #held()} is what a drainer checks before each change to
+     * the store: it turns false as soon as a renewal is refused, and also when renewals failed
+     * for so long that the lease may have lapsed in the store (a quarter of the lease is kept
+     * as a safety margin against clock and network delays).
+     */
+    public final class DomainLease implements AutoCloseable {
+        private final List<Domain> domains;
+        private final String owner;
+        private volatile long validUntilNanos;
+        private volatile boolean lost;
+        private volatile ScheduledFuture<?> renewal;
+
+        private DomainLease(List<Domain> domains, String owner, long sentAt) {
+            this.domains = domains;
+            this.owner = owner;
+            this.validUntilNanos = sentAt + lease.toNanos() - lease.toNanos() / 4;
+        }
+
+        public List<Domain> domains() {
+            return domains;
+        }
+
+        public String owner() {
+            return owner;
+        }
+
+        public boolean held() {
+            return !lost && System.nanoTime() - validUntilNanos < 0;
+        }
+
+        private void renew() {
+            if (lost) {
+                return;
+            }
+            long sentAt = System.nanoTime();
+            try {
+                for (Domain domain : domains) {
+                    if (!store.renew(domain, owner, lease)) {
+                        lost = true;
+                        LOGGER.warn("The claim of {} on {} was lost (lease lapsed or taken over); its drain stops", owner,
+                            domain.asString());
+                        return;
+                    }
+                }
+                validUntilNanos = sentAt + lease.toNanos() - lease.toNanos() / 4;
+            } catch (RuntimeException e) {
+                LOGGER.warn("Could not renew the claim of {} on {}: {}", owner, domains, e.getMessage());
+            }
+        }
+
+        @Override
+        public void close() {
+            ScheduledFuture<?> scheduled = renewal;
+            if (scheduled != null) {
+                scheduled.cancel(false);
+            }
+            lost = true;
+            releaseQuietly(domains, owner);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.jamesatrn.extension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The far end of an SMTP session in which James is the client: the ATRN customer over its own
+ * (reversed) connection, or an ETRN customer's host over a new one. Every call may block the
+ * calling thread, which is never a Netty event loop.
+ */
+public interface SmtpPeer {
+    /** Why a session cannot go on: every message not yet acknowledged stays parked. */
+    final class Broken extends Exception {
+        public Broken(String message) {
+            super(message);
+        }
+    }
+
+    record Reply(int code, List<String> lines) {
+        private static final Pattern ENHANCED = Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
+
+        public boolean positive() {
+            return code / 100 == 2;
+        }
+
+        public boolean transientFailure() {
+            return code / 100 == 4;
+        }
+
+        public String text() {
+            return String.join(" / ", lines);
+        }
+
+        /** The RFC 3463 code after the reply code, when the peer gave one. */
+        public Optional<String> enhancedStatus() {
+            Matcher matcher = ENHANCED.matcher(lines.get(lines.size() - 1));
+            return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
+        }
+    }
+
+    /** One command line (without CRLF). */
+    default void send(String commandLine) throws Broken {
+        sendAll(List.of(commandLine));
+    }
+
+    /** One command, or several back to back (RFC 2920 pipelining) in one write; replies are awaited one by one. */
+    void sendAll(List<String> commandLines) throws Broken;
+
+    /** The next complete (possibly multi-line) reply. */
+    Reply await(Duration timeout, String awaiting) throws Broken;
+
+    /** Raw, already dot-stuffed message bytes; {@code chunk} may be reused by the caller after return. */
+    void sendData(byte[] chunk, int length, Duration timeout) throws Broken;
+
+    void close();
+
+    /** Whether STARTTLS (RFC 3207) can be started on this connection by the client side. */
+    default boolean canStartTls() {
+        return false;
+    }
+
+    /** Wraps the connection in TLS after the peer's 220 to STARTTLS. */
+    default void startTls() throws Broken {
+        throw new Broken("STARTTLS is not possible on this connection");
+    }
+
+    default boolean isTls() {
+        return false;
+    }
+
+    /** For logs and error texts: printable ASCII, at most 200 characters. */
+    static String abbreviate(String text) {
+        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
+        return printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
+    }
+
+    /** Checks one reply line's shape (RFC 5321 section 4.2): three digits, then space, dash or nothing. */
+    static boolean wellFormedReplyLine(String line) {
+        return line.length() >= 3 && Character.isDigit(line.charAt(0)) && Character.isDigit(line.charAt(1))
+            && Character.isDigit(line.charAt(2)) && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
+    }
+}
