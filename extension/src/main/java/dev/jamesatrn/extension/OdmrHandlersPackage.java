@@ -27,6 +27,7 @@ public class OdmrHandlersPackage implements HandlersPackage {
         OdmrAuthCmdHandler.class.getName(),
         StartTlsCmdHandler.class.getName(),
         AtrnCmdHandler.class.getName(),
+        EtrnCmdHandler.class.getName(),
         NoopCmdHandler.class.getName(),
         RsetCmdHandler.class.getName(),
         QuitCmdHandler.class.getName(),

@@ -3,7 +3,10 @@ package dev.jamesatrn.extension;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.smtp.SMTPResponse;
 
-/** Every reply the ODMR port sends, spelled once. Codes follow RFC 2645, RFC 4954 and RFC 3463. */
+/**
+ * Every reply the ODMR port and the ETRN command send, spelled once. Codes follow RFC 2645,
+ * RFC 1985, RFC 4954 and RFC 3463.
+ */
 final class OdmrReplies {
     static final Response ATRN_REVERSING = reply("250", "OK now reversing the connection");
     static final Response ATRN_AUTH_REQUIRED = reply("530", "5.7.0 Authentication required before ATRN (RFC 2645)");
@@ -52,7 +55,33 @@ final class OdmrReplies {
         return reply("451", "4.3.0 " + why + "; try again later");
     }
 
+    // RFC 1985 section 5.1 texts, with RFC 3463 codes (James's inbound port offers ENHANCEDSTATUSCODES).
+    static final Response ETRN_SYNTAX = reply("501", "5.5.4 Syntax Error in Parameters: use ETRN domain or ETRN @domain");
+    static final Response ETRN_IN_TRANSACTION = reply("503", "5.5.1 ETRN is not allowed inside a mail transaction (RFC 1985)");
+
+    static Response etrnStarted(long pending, String node) {
+        return reply("253", "2.0.0 OK, " + pending + " pending messages for node " + node + " started");
+    }
+
+    static Response etrnNothingWaiting(String node) {
+        return reply("251", "2.0.0 OK, no messages waiting for node " + node);
+    }
+
+    static Response etrnCannotQueue(String node, String why) {
+        return reply("458", "4.3.0 Unable to queue messages for node " + node + ": " + why);
+    }
+
+    static Response etrnNotAllowed(String node, String why) {
+        return reply("459", "4.7.1 Node " + node + " not allowed: " + why);
+    }
+
+    static Response etrnHeldBack(String verb) {
+        return reply("503", "5.5.1 " + verb + " was pipelined behind ETRN and not processed; send it again");
+    }
+
+    static final Response ETRN_QUIT = closing("221", "2.0.0 Bye");
+
     static Response unknownVerb(String verb) {
-        return reply("502", "5.5.1 " + verb + " is not available on the ODMR port; use EHLO, AUTH, STARTTLS, ATRN or QUIT");
+        return reply("502", "5.5.1 " + verb + " is not available on the ODMR port; use EHLO, AUTH, STARTTLS, ATRN, ETRN or QUIT");
     }
 }

@@ -40,6 +40,11 @@ public class OdmrSessions {
         });
     }
 
+    /** For short timers only (delayed replies, write watchdogs): never for blocking work. */
+    ScheduledExecutorService scheduler() {
+        return timer;
+    }
+
     void later(Duration delay, Runnable work) {
         timer.schedule(work, delay.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -25,6 +25,7 @@ import com.google.common.base.Splitter;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
+import com.google.common.net.HostAndPort;
 
 /**
  * Everything an operator decides about ATRN, read from one file ({@code conf/atrn.xml}).
@@ -55,7 +56,12 @@ public final class AtrnConfiguration {
             Duration.ofMinutes(1), Duration.ofSeconds(1), Optional.empty(), Duration.ofMinutes(2));
     }
 
-    public record AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients) {
+    /**
+     * One ATRN domain. {@code etrnRelay}: where an ETRN (RFC 1985) for it delivers; empty means
+     * the domain's MX hosts.
+     */
+    public record AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients,
+                             Optional<HostAndPort> etrnRelay) {
         public boolean accepts(MailAddress recipient) {
             return recipients.map(valid -> valid.contains(recipient)).orElse(true);
         }
@@ -72,7 +78,7 @@ public final class AtrnConfiguration {
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
         "minAtrnInterval", "claimLease",
         "logins.login[@name]", "logins.login[@secret]",
-        "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients");
+        "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients", "domains.domain.etrnRelay");
 
     private final Map<Domain, AtrnDomain> domains;
     private final Map<String, String> secrets;
@@ -270,7 +276,21 @@ public final class AtrnConfiguration {
             }
             recipients = Optional.of(ImmutableSet.copyOf(valid));
         }
-        return Optional.of(new AtrnDomain(domain.get(), ImmutableSet.copyOf(logins), recipients));
+        Optional<HostAndPort> etrnRelay = Optional.empty();
+        String relay = trimmed(node.getString("etrnRelay", ""));
+        if (!relay.isEmpty()) {
+            try {
+                HostAndPort parsed = HostAndPort.fromString(relay).withDefaultPort(25);
+                if (parsed.getHost().isEmpty() || parsed.getPort() < 1) {
+                    throw new IllegalArgumentException("no host");
+                }
+                etrnRelay = Optional.of(parsed);
+            } catch (IllegalArgumentException e) {
+                problems.add("domains.domain.etrnRelay", "'" + relay + "' of domain '" + name + "' is not a host or host:port",
+                    "write <etrnRelay>mail.customer.example:25</etrnRelay> or leave it out to use the domain's MX hosts");
+            }
+        }
+        return Optional.of(new AtrnDomain(domain.get(), ImmutableSet.copyOf(logins), recipients, etrnRelay));
     }
 
     /**

@@ -1,0 +1,184 @@
+package dev.jamesatrn.extension;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import javax.inject.Inject;
+
+import org.apache.james.core.Domain;
+import org.apache.james.protocols.api.ProtocolSession;
+import org.apache.james.protocols.api.ProtocolSessionImpl;
+import org.apache.james.protocols.api.ProtocolTransport;
+import org.apache.james.protocols.api.Request;
+import org.apache.james.protocols.api.Response;
+import org.apache.james.protocols.api.handler.CommandHandler;
+import org.apache.james.protocols.api.handler.LineHandler;
+import org.apache.james.protocols.smtp.SMTPSession;
+import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesatrn.mailets.AtrnConfiguration;
+
+/**
+ * ETRN (RFC 1985) for ATRN domains, on the ordinary SMTP port and on the ODMR port: the domain's
+ * parked mail goes out over a NEW connection to its MX (or its configured {@code etrnRelay}),
+ * under the same claim as ATRN, so ETRN and ATRN never drain one domain at once and a customer
+ * can use either. Syntax and policy (500/501/459) are decided here on the event loop; the claim,
+ * the count and the DNS lookup happen on a session thread, which writes the 251/253/458 itself.
+ * Until then the connection reads nothing, so no reply can overtake the ETRN's.
+ */
+public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtension {
+    private static final Logger LOGGER = LoggerFactory.getLogger(EtrnCmdHandler.class);
+
+    /**
+     * What the handler returns while the session thread prepares the real reply: it writes no
+     * byte, and its non-empty code keeps James's JMX result monitors working (they read the
+     * first character of the code of every response a command handler returns).
+     */
+    private static final Response REPLY_FOLLOWS = new Response() {
+        @Override
+        public String getRetCode() {
+            return "250";
+        }
+
+        @Override
+        public List<CharSequence> getLines() {
+            return List.of();
+        }
+
+        @Override
+        public boolean isEndSession() {
+            return false;
+        }
+    };
+
+    private final AtrnConfiguration configuration;
+    private final OdmrSessions sessions;
+    private final EtrnDelivery delivery;
+
+    @Inject
+    public EtrnCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions, EtrnDelivery delivery) {
+        this.configuration = configuration;
+        this.sessions = sessions;
+        this.delivery = delivery;
+    }
+
+    @Override
+    public Collection<String> getImplCommands() {
+        return List.of("ETRN");
+    }
+
+    @Override
+    public List<String> getImplementedEsmtpFeatures(SMTPSession session) {
+        return List.of("ETRN");
+    }
+
+    @Override
+    public Response onCommand(SMTPSession session, Request request) {
+        String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
+        if (argument.isEmpty() || argument.contains(" ")) {
+            return OdmrReplies.ETRN_SYNTAX;
+        }
+        if (session.getAttachment(SMTPSession.SENDER, ProtocolSession.State.Transaction).isPresent()) {
+            return OdmrReplies.ETRN_IN_TRANSACTION;
+        }
+        if (argument.startsWith("#")) {
+            return OdmrReplies.etrnNotAllowed(SmtpPeer.abbreviate(argument), "queue names are not supported here");
+        }
+        boolean withSubdomains = argument.startsWith("@");
+        Optional<Domain> node = AtrnConfiguration.normalizeDomain(withSubdomains ? argument.substring(1) : argument);
+        if (node.isEmpty()) {
+            return OdmrReplies.ETRN_SYNTAX;
+        }
+        String nodeText = (withSubdomains ? "@" : "") + node.get().asString();
+        List<Domain> domains = matching(node.get(), withSubdomains);
+        if (domains.isEmpty()) {
+            return OdmrReplies.etrnNotAllowed(nodeText, "mail for it is not held here for ETRN or ATRN");
+        }
+        ProtocolTransport transport = ((ProtocolSessionImpl) session).getProtocolTransport();
+        List<String> heldBack = new ArrayList<>();
+        // Lines the client pipelined behind ETRN and that were already read: kept to be answered
+        // after the ETRN reply, in order.
+        session.pushLineHandler((LineHandler<SMTPSession>) (s, line) -> {
+            synchronized (heldBack) {
+                heldBack.add(new String(line, StandardCharsets.US_ASCII).trim());
+            }
+            return null;
+        });
+        transport.setReadable(false);
+        String helloName = session.getConfiguration().getHelloName();
+        boolean submitted = sessions.submit(() -> serve(session, transport, heldBack, nodeText, domains, helloName));
+        if (!submitted) {
+            session.popLineHandler();
+            transport.setReadable(true);
+            return OdmrReplies.etrnCannotQueue(nodeText, "too many deliveries at once, try again later");
+        }
+        return REPLY_FOLLOWS;
+    }
+
+    /** The domain itself, or with "@" (RFC 1985 section 5.3) every ATRN domain that ends with it. */
+    private List<Domain> matching(Domain node, boolean withSubdomains) {
+        if (!withSubdomains) {
+            return configuration.isAtrnDomain(node) ? List.of(node) : List.of();
+        }
+        String suffix = "." + node.asString();
+        return configuration.domains().stream()
+            .filter(domain -> domain.equals(node) || domain.asString().endsWith(suffix))
+            .sorted((a, b) -> a.asString().compareTo(b.asString()))
+            .toList();
+    }
+
+    private void serve(SMTPSession session, ProtocolTransport transport, List<String> heldBack, String nodeText,
+                       List<Domain> domains, String helloName) {
+        EtrnDelivery.Started started;
+        try {
+            started = delivery.start(nodeText, domains, session.getSessionID());
+        } catch (RuntimeException e) {
+            LOGGER.error("ETRN {} failed before delivery started", nodeText, e);
+            started = new EtrnDelivery.Started(OdmrReplies.etrnCannotQueue(nodeText, "internal error, try again later"), List.of());
+        }
+        try {
+            transport.writeResponse(started.reply(), session);
+            answerHeldBack(session, transport, heldBack);
+        } catch (RuntimeException e) {
+            LOGGER.debug("The ETRN client left before its reply: {}", e.getMessage());
+        }
+        LOGGER.info("ETRN {} from {}: {}", nodeText, remoteAddress(session), started.reply().getLines().get(0));
+        delivery.deliver(started.jobs(), helloName);
+    }
+
+    /**
+     * Commands pipelined behind ETRN cannot be run from this thread (James runs command handlers
+     * on the connection's event loop only): each gets a 503 asking for it again, except QUIT,
+     * which is honoured. Then the connection reads again.
+     */
+    private static void answerHeldBack(SMTPSession session, ProtocolTransport transport, List<String> heldBack) {
+        List<String> lines;
+        synchronized (heldBack) {
+            lines = List.copyOf(heldBack);
+        }
+        for (String line : lines) {
+            String verb = line.split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
+            if (verb.equals("QUIT")) {
+                transport.writeResponse(OdmrReplies.ETRN_QUIT, session);
+                return;
+            }
+            transport.writeResponse(OdmrReplies.etrnHeldBack(SmtpPeer.abbreviate(verb)), session);
+        }
+        session.popLineHandler();
+        transport.setReadable(true);
+    }
+
+    private static String remoteAddress(SMTPSession session) {
+        try {
+            return session.getRemoteAddress().getAddress().getHostAddress();
+        } catch (RuntimeException e) {
+            return "unknown";
+        }
+    }
+}
