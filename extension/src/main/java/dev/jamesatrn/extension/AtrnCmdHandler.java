@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import javax.inject.Inject;
 
 import org.apache.james.core.Domain;
+import org.apache.james.metrics.api.TimeMetric;
 import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.api.Request;
 import org.apache.james.protocols.api.Response;
@@ -27,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.AtrnMetrics;
 import dev.jamesatrn.mailets.ParkedMailStore;
 
 /**
@@ -45,17 +47,19 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private final DomainLeases leases;
     private final OdmrSessions sessions;
     private final MailetContext mailetContext;
+    private final AtrnMetrics metrics;
     private final Map<String, Instant> lastAtrn = new ConcurrentHashMap<>();
 
     /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
     public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
-                          OdmrSessions sessions, MailetContext mailetContext, ParkedMailExpiry expiry) {
+                          OdmrSessions sessions, MailetContext mailetContext, AtrnMetrics metrics, ParkedMailExpiry expiry) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
         this.sessions = sessions;
         this.mailetContext = mailetContext;
+        this.metrics = metrics;
     }
 
     @Override
@@ -70,6 +74,18 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
 
     @Override
     public Response onCommand(SMTPSession session, Request request) {
+        String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
+        OdmrSessionLog.of(session).ifPresent(entry -> entry.atrnRequested(argument.isEmpty() ? "(all)" : SmtpPeer.abbreviate(argument)));
+        Response refusal = decide(session, request);
+        if (refusal != null) {
+            metrics.atrnReply(refusal.getRetCode());
+            OdmrSessionLog.of(session).ifPresent(entry -> entry.replied(refusal.getRetCode()));
+        }
+        return refusal;
+    }
+
+    /** A refusal decided without I/O, or null once the session thread took the ATRN on. */
+    private Response decide(SMTPSession session, Request request) {
         if (session.getUsername() == null) {
             return OdmrReplies.ATRN_AUTH_REQUIRED;
         }
@@ -113,18 +129,20 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
         session.pushLineHandler(customer);
         List<Domain> claimed = List.copyOf(domains);
-        if (!sessions.submit(() -> serve(session, login, customer, claimed))) {
+        OdmrSessionLog.Entry entry = OdmrSessionLog.of(session).orElseGet(() -> new OdmrSessionLog.Entry(OdmrSessionLog.remoteAddress(session)));
+        entry.atrnStarted(claimed.stream().map(Domain::asString).collect(Collectors.joining(",")));
+        if (!sessions.submit(() -> serve(session, customer, claimed, entry))) {
             customer.stopListening();
+            entry.atrnEnded();
             return OdmrReplies.ATRN_BUSY;
         }
         return null; // the session thread writes the ATRN reply
     }
 
-    private void serve(SMTPSession session, String login, CustomerConnection customer, List<Domain> requested) {
-        Instant start = Instant.now();
+    private void serve(SMTPSession session, CustomerConnection customer, List<Domain> requested, OdmrSessionLog.Entry entry) {
+        String login = session.getUsername().asString();
         String domains = requested.stream().map(Domain::asString).collect(Collectors.joining(","));
         String code = "451";
-        ParkedMailClient.Outcome outcome = null;
         Optional<DomainLeases.DomainLease> claim = Optional.empty();
         try {
             Response refusal;
@@ -152,22 +170,21 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             }
             code = "250";
             customer.reply(OdmrReplies.ATRN_REVERSING);
-            outcome = new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext,
-                session.getConfiguration().getHelloName()).drain();
+            TimeMetric timer = metrics.drainTimer();
+            try {
+                entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext,
+                    session.getConfiguration().getHelloName()).withMetrics(metrics).drain());
+            } finally {
+                timer.stopAndPublish();
+            }
         } catch (RuntimeException e) {
             LOGGER.error("ATRN session for {} failed; unacknowledged mail stays parked", domains, e);
             customer.close();
         } finally {
             claim.ifPresent(DomainLeases.DomainLease::close);
-            long millis = Duration.between(start, Instant.now()).toMillis();
-            String remote = remoteAddress(session);
-            if (outcome == null) {
-                LOGGER.info("ATRN login={} remote={} domains={} reply={} duration={}ms", login, remote, domains, code, millis);
-            } else {
-                LOGGER.info("ATRN login={} remote={} domains={} reply={} delivered={} deferred={} bounced={} bytes={} duration={}ms{}",
-                    login, remote, domains, code, outcome.delivered(), outcome.deferred(), outcome.bounced(), outcome.bytes(),
-                    millis, outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
-            }
+            metrics.atrnReply(code);
+            entry.replied(code);
+            entry.atrnEnded();
         }
     }
 
@@ -178,14 +195,6 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             leases.busyText(domain).ifPresent(text -> reasons.add(domain.asString() + " is " + text));
         }
         return OdmrReplies.atrnCannotCheck(reasons.isEmpty() ? "a listed domain was claimed meanwhile" : String.join("; ", reasons));
-    }
-
-    private static String remoteAddress(SMTPSession session) {
-        try {
-            return session.getRemoteAddress().getAddress().getHostAddress();
-        } catch (RuntimeException e) {
-            return "unknown";
-        }
     }
 
     /** RFC 2645 5.2.1: ATRN repeated within {@code minAtrnInterval} MAY get 450 (off by default). */

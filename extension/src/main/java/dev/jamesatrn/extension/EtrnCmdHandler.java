@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.AtrnMetrics;
 
 /**
  * ETRN (RFC 1985) for ATRN domains, on the ordinary SMTP port and on the ODMR port: the domain's
@@ -60,12 +61,14 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private final AtrnConfiguration configuration;
     private final OdmrSessions sessions;
     private final EtrnDelivery delivery;
+    private final AtrnMetrics metrics;
 
     @Inject
-    public EtrnCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions, EtrnDelivery delivery) {
+    public EtrnCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions, EtrnDelivery delivery, AtrnMetrics metrics) {
         this.configuration = configuration;
         this.sessions = sessions;
         this.delivery = delivery;
+        this.metrics = metrics;
     }
 
     @Override
@@ -80,6 +83,15 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
 
     @Override
     public Response onCommand(SMTPSession session, Request request) {
+        Response reply = decide(session, request);
+        if (reply != REPLY_FOLLOWS) {
+            metrics.etrnReply(reply.getRetCode());
+        }
+        return reply;
+    }
+
+    /** A reply decided without I/O, or {@link #REPLY_FOLLOWS} once a session thread took the ETRN on. */
+    private Response decide(SMTPSession session, Request request) {
         String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
         if (argument.isEmpty() || argument.contains(" ")) {
             return OdmrReplies.ETRN_SYNTAX;
@@ -142,13 +154,14 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             LOGGER.error("ETRN {} failed before delivery started", nodeText, e);
             started = new EtrnDelivery.Started(OdmrReplies.etrnCannotQueue(nodeText, "internal error, try again later"), List.of());
         }
+        metrics.etrnReply(started.reply().getRetCode());
         try {
             transport.writeResponse(started.reply(), session);
             answerHeldBack(session, transport, heldBack);
         } catch (RuntimeException e) {
             LOGGER.debug("The ETRN client left before its reply: {}", e.getMessage());
         }
-        LOGGER.info("ETRN {} from {}: {}", nodeText, remoteAddress(session), started.reply().getLines().get(0));
+        LOGGER.info("ETRN {} from {}: {}", nodeText, OdmrSessionLog.remoteAddress(session), started.reply().getLines().get(0));
         delivery.deliver(started.jobs(), helloName);
     }
 
@@ -172,13 +185,5 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         }
         session.popLineHandler();
         transport.setReadable(true);
-    }
-
-    private static String remoteAddress(SMTPSession session) {
-        try {
-            return session.getRemoteAddress().getAddress().getHostAddress();
-        } catch (RuntimeException e) {
-            return "unknown";
-        }
     }
 }

@@ -15,6 +15,7 @@ import javax.inject.Singleton;
 
 import org.apache.james.core.Domain;
 import org.apache.james.dnsservice.api.DNSService;
+import org.apache.james.metrics.api.TimeMetric;
 import org.apache.james.protocols.api.Response;
 import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import com.google.common.net.HostAndPort;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.AtrnMetrics;
 import dev.jamesatrn.mailets.ParkedMailStore;
 
 /**
@@ -56,16 +58,18 @@ public class EtrnDelivery {
     private final DNSService dns;
     private final MailetContext mailetContext;
     private final OdmrSessions sessions;
+    private final AtrnMetrics metrics;
 
     @Inject
     public EtrnDelivery(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, DNSService dns,
-                        MailetContext mailetContext, OdmrSessions sessions) {
+                        MailetContext mailetContext, OdmrSessions sessions, AtrnMetrics metrics) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
         this.dns = dns;
         this.mailetContext = mailetContext;
         this.sessions = sessions;
+        this.metrics = metrics;
     }
 
     /**
@@ -138,8 +142,14 @@ public class EtrnDelivery {
                 failures.add(e.getMessage());
                 continue;
             }
-            ParkedMailClient.Outcome outcome = new ParkedMailClient(connection, lease, configuration, store, mailetContext,
-                helloName).drain();
+            TimeMetric timer = metrics.drainTimer();
+            ParkedMailClient.Outcome outcome;
+            try {
+                outcome = new ParkedMailClient(connection, lease, configuration, store, mailetContext, helloName)
+                    .withMetrics(metrics).drain();
+            } finally {
+                timer.stopAndPublish();
+            }
             LOGGER.info("ETRN delivery domain={} host={} tls={} delivered={} deferred={} bounced={} bytes={}{}", domain,
                 connection.peerName(), connection.isTls(), outcome.delivered(), outcome.deferred(), outcome.bounced(),
                 outcome.bytes(), outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));

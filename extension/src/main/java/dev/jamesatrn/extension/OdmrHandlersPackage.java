@@ -20,6 +20,7 @@ import org.apache.james.protocols.smtp.core.log.HookResultLogger;
  */
 public class OdmrHandlersPackage implements HandlersPackage {
     private static final List<String> HANDLERS = List.of(
+        OdmrSessionLog.class.getName(),
         WelcomeMessageHandler.class.getName(),
         CommandDispatcher.class.getName(),
         OdmrEhloCmdHandler.class.getName(),

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import dev.jamesatrn.extension.SmtpPeer.Broken;
 import dev.jamesatrn.extension.SmtpPeer.Reply;
 import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.AtrnMetrics;
 import dev.jamesatrn.mailets.ParkedMailStore;
 import dev.jamesatrn.mailets.ParkedNames;
 
@@ -55,6 +56,7 @@ public final class ParkedMailClient {
     private final String bounceProcessor;
     private final String helloName;
 
+    private Optional<AtrnMetrics> metrics = Optional.empty();
     private boolean offersSize;
     private boolean offers8BitMime;
     private boolean offersPipelining;
@@ -72,6 +74,27 @@ public final class ParkedMailClient {
         this.mailetContext = mailetContext;
         this.bounceProcessor = configuration.bounceProcessor();
         this.helloName = helloName;
+    }
+
+    /** Counts every outcome in James's metrics as it happens, not only in the returned {@link Outcome}. */
+    public ParkedMailClient withMetrics(AtrnMetrics atrnMetrics) {
+        this.metrics = Optional.of(atrnMetrics);
+        return this;
+    }
+
+    private void countDelivered() {
+        delivered++;
+        metrics.ifPresent(AtrnMetrics::delivered);
+    }
+
+    private void countDeferred() {
+        deferred++;
+        metrics.ifPresent(AtrnMetrics::deferred);
+    }
+
+    private void countBounced() {
+        bounced++;
+        metrics.ifPresent(AtrnMetrics::bounced);
     }
 
     /** Every domain of the lease, in order; the connection is closed at the end. */
@@ -170,14 +193,14 @@ public final class ParkedMailClient {
             // One unreadable message must not hold back the rest of the domain: it stays parked
             // for the operator (WebAdmin /mailRepositories) and the session goes on.
             LOGGER.error("Cannot read parked message {} of {}; it stays parked", key.asString(), domain.asString(), e);
-            deferred++;
+            countDeferred();
             return;
         }
         try {
             size = mail.getMessageSize();
         } catch (MessagingException | RuntimeException e) {
             LOGGER.error("Cannot read parked message {} of {}; it stays parked", key.asString(), domain.asString(), e);
-            deferred++;
+            countDeferred();
             LifecycleUtil.dispose(mail);
             return;
         }
@@ -239,7 +262,7 @@ public final class ParkedMailClient {
                 Reply end = sendBody(mail);
                 transactionOpen = false;
                 if (end.positive()) {
-                    delivered++;
+                    countDelivered();
                     LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
                         domain.asString(), accepted.size(), SmtpPeer.abbreviate(end.text()));
                 } else {
@@ -347,7 +370,7 @@ public final class ParkedMailClient {
         refused.forEach((recipient, reply) -> byReason.computeIfAbsent(reply, r -> new ArrayList<>()).add(recipient));
         for (Map.Entry<Reply, List<MailAddress>> entry : byReason.entrySet()) {
             if (bounce(mail, entry.getValue(), entry.getKey())) {
-                bounced++;
+                countBounced();
             } else {
                 owedAfter.addAll(entry.getValue());
             }
@@ -356,7 +379,7 @@ public final class ParkedMailClient {
             store.remove(domain, key);
             return;
         }
-        deferred++;
+        countDeferred();
         if (!Set.copyOf(owedAfter).equals(Set.copyOf(mail.getRecipients()))) {
             mail.setRecipients(owedAfter);
             store.replace(domain, key, mail, ParkedNames.warned(key.asString()));

@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.AtrnMetrics;
 import dev.jamesatrn.mailets.ParkedMailStore;
 import dev.jamesatrn.mailets.ParkedNames;
 
@@ -44,17 +45,19 @@ public class ParkedMailExpiry {
     private final ParkedMailStore store;
     private final DomainLeases leases;
     private final MailetContext mailetContext;
+    private final AtrnMetrics metrics;
     private final ScheduledExecutorService scheduler;
     // Bounced but not removable (storage fault): not bounced a second time by this JVM.
     private final Set<String> bouncedNotRemoved = ConcurrentHashMap.newKeySet();
 
     @Inject
     public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
-                            MailetContext mailetContext) {
+                            MailetContext mailetContext, AtrnMetrics metrics) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
         this.mailetContext = mailetContext;
+        this.metrics = metrics;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "atrn-parked-mail-expiry");
             thread.setDaemon(true);
@@ -153,6 +156,7 @@ public class ParkedMailExpiry {
         }
         store.remove(domain, key);
         bouncedNotRemoved.remove(key.asString());
+        metrics.expired();
     }
 
     private void warn(Domain domain, MailKey key, Mail mail, Duration age) throws MessagingException {

@@ -30,11 +30,13 @@ public class ParkForAtrn extends GenericMailet {
 
     private final ParkedMailStore store;
     private final AtrnConfiguration configuration;
+    private final AtrnMetrics metrics;
 
     @Inject
-    public ParkForAtrn(ParkedMailStore store, AtrnConfiguration configuration) {
+    public ParkForAtrn(ParkedMailStore store, AtrnConfiguration configuration, AtrnMetrics metrics) {
         this.store = store;
         this.configuration = configuration;
+        this.metrics = metrics;
     }
 
     @Override
@@ -64,6 +66,7 @@ public class ParkForAtrn extends GenericMailet {
             copy.setRecipients(recipients);
             copy.setName(ParkedNames.newName(Instant.now(), false));
             store.park(domain, copy);
+            metrics.parked();
             LOGGER.info("Parked {} for ATRN domain {} ({} recipient(s), {} bytes)", copy.getName(), domain.asString(),
                 recipients.size(), copy.getMessageSize());
         } finally {

@@ -1,0 +1,131 @@
+package dev.jamesatrn.it;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.james.GuiceJamesServer;
+import org.apache.james.JamesServerExtension;
+import org.apache.james.utils.WebAdminGuiceProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+
+/**
+ * What an operator sees: given mail parked and drained by ATRN, James's WebAdmin {@code /metrics}
+ * shows our counters, gauges and timer, and the log has one line per ODMR session.
+ */
+class MetricsAndSessionLogTest {
+    private static final AtrnJames PORTS = AtrnJames.ports();
+    private static final ListAppender<ILoggingEvent> SESSION_LOG = new ListAppender<>();
+
+    @RegisterExtension
+    static JamesServerExtension james = PORTS.extension();
+
+    @BeforeAll
+    static void captureSessionLog() {
+        SESSION_LOG.start();
+        Logger logger = (Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession");
+        // the test logging configuration may keep INFO quiet; the session line is INFO
+        logger.setLevel(Level.INFO);
+        logger.addAppender(SESSION_LOG);
+    }
+
+    @AfterAll
+    static void stopCapturing() {
+        ((Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession")).detachAppender(SESSION_LOG);
+    }
+
+    private static String metrics(GuiceJamesServer server) throws Exception {
+        int port = server.getProbe(WebAdminGuiceProbe.class).getWebAdminPort().getValue();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        return response.body();
+    }
+
+    /** One sample of the Prometheus text format; Dropwizard counters get the suffix _total there. */
+    private static Optional<Double> value(String metrics, String name) {
+        Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(name) + " ([0-9.eE+-]+)$").matcher(metrics);
+        return matcher.find() ? Optional.of(Double.parseDouble(matcher.group(1))) : Optional.empty();
+    }
+
+    private static List<String> sessionLines() {
+        return SESSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    @Test
+    void parkingAndAnAtrnDrainShowInMetricsAndInOneSessionLogLine(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "customer.example", "alice@customer.example", Messages.simple("metric-1", "alice@customer.example"));
+        PORTS.park(server, "customer.example", "bob@customer.example", Messages.simple("metric-2", "bob@customer.example"));
+        String before = metrics(server);
+        assertThat(value(before, "atrn_parked_messages_customer_example")).contains(2.0);
+        assertThat(value(before, "atrn_messages_parked_total")).contains(2.0);
+
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+        assertThat(customer.received).hasSize(2);
+        long bytes = customer.received.stream().mapToLong(CustomerServer.Received::length).sum();
+
+        await().atMost(10, SECONDS).untilAsserted(() -> {
+            String after = metrics(server);
+            assertThat(value(after, "atrn_parked_messages_customer_example")).contains(0.0);
+            assertThat(value(after, "atrn_messages_delivered_total")).contains(2.0);
+            assertThat(value(after, "atrn_requests_250_total")).contains(1.0);
+            assertThat(value(after, "atrn_drain_duration_count")).contains(1.0);
+        });
+        await().atMost(10, SECONDS).until(() -> sessionLines().stream().anyMatch(line -> line.contains("domains=customer.example")));
+        String line = sessionLines().stream().filter(l -> l.contains("domains=customer.example")).findFirst().orElseThrow();
+        assertThat(line).startsWith("ODMR session remote=127.0.0.1 login=customer tls=false atrn=1 domains=customer.example "
+            + "reply=250 delivered=2 deferred=0 bounced=0 bytes=").contains("duration=").doesNotContain("secret");
+        assertThat(Long.parseLong(line.replaceAll(".* bytes=(\\d+) .*", "$1"))).as("dot-stuffed bytes on the wire").isGreaterThanOrEqualTo(bytes);
+    }
+
+    @Test
+    void refusedRequestsAreCountedByReplyCodeAndLoggedToo(GuiceJamesServer server) throws Exception {
+        try (OdmrClient anonymous = new OdmrClient(PORTS.odmrPort)) {
+            anonymous.command("EHLO customer.example");
+            assertThat(anonymous.command("ATRN customer2.example").get(0)).startsWith("530");
+        }
+        try (OdmrClient client = PORTS.authenticated("other", "other-secret")) {
+            assertThat(client.command("ATRN other.example").get(0)).startsWith("453");
+            assertThat(client.command("ATRN customer.example").get(0)).startsWith("450");
+        }
+        try (OdmrClient client = new OdmrClient(PORTS.inboundPort)) {
+            client.command("EHLO somewhere.test");
+            assertThat(client.command("ETRN nowhere.example").get(0)).startsWith("459");
+        }
+        await().atMost(10, SECONDS).untilAsserted(() -> {
+            String metrics = metrics(server);
+            assertThat(value(metrics, "atrn_requests_530_total")).contains(1.0);
+            assertThat(value(metrics, "atrn_requests_453_total")).contains(1.0);
+            assertThat(value(metrics, "atrn_requests_450_total")).contains(1.0);
+            assertThat(value(metrics, "atrn_etrn_requests_459_total")).contains(1.0);
+        });
+        await().atMost(10, SECONDS).until(() -> sessionLines().stream().anyMatch(line -> line.contains("login=other")));
+        assertThat(sessionLines()).anyMatch(line -> line.matches(
+            "ODMR session remote=127\\.0\\.0\\.1 login=other tls=false atrn=2 domains=customer\\.example reply=450 duration=\\d+ms"));
+        assertThat(sessionLines()).anyMatch(line -> line.matches(
+            "ODMR session remote=127\\.0\\.0\\.1 login=- tls=false atrn=1 domains=customer2\\.example reply=530 duration=\\d+ms"));
+    }
+}
