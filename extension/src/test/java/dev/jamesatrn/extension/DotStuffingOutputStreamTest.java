@@ -19,8 +19,11 @@ class DotStuffingOutputStreamTest {
             chunkLengths.add(length);
         }, chunkSize);
         out.write(message.getBytes(StandardCharsets.ISO_8859_1));
-        out.finish();
-        return wire.toString(StandardCharsets.ISO_8859_1);
+        out.finishWithEndOfData();
+        String sent = wire.toString(StandardCharsets.ISO_8859_1);
+        assertThat(sent).endsWith("\r\n.\r\n");
+        assertThat(out.bytesWritten()).as("the end-of-data line is not message bytes").isEqualTo(sent.length() - 3);
+        return sent.substring(0, sent.length() - 3);
     }
 
     @Test
@@ -48,6 +51,6 @@ class DotStuffingOutputStreamTest {
 
         assertThat(result).isEqualTo(line.repeat(10));
         assertThat(chunkLengths).allMatch(length -> length <= 256);
-        assertThat(chunkLengths.stream().mapToInt(Integer::intValue).sum()).isEqualTo(line.length() * 10);
+        assertThat(chunkLengths.stream().mapToInt(Integer::intValue).sum()).isEqualTo(line.length() * 10 + ".\r\n".length());
     }
 }

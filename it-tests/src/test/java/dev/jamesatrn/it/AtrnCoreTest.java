@@ -98,7 +98,7 @@ class AtrnCoreTest {
     // ---- the ODMR port ----
 
     @Test
-    void ehloListsCramMd5FirstAndAtrn() throws Exception {
+    void ehloListsCramMd5FirstAtrnAndEtrn() throws Exception {
         try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
             assertThat(client.greeting.get(0)).startsWith("220");
             List<String> ehlo = client.command("EHLO customer.example");
@@ -106,7 +106,7 @@ class AtrnCoreTest {
             assertThat(ehlo).anyMatch(line -> line.substring(4).equals("ATRN"));
             assertThat(ehlo).anyMatch(line -> line.substring(4).equals("STARTTLS"));
             assertThat(ehlo.subList(1, ehlo.size())).extracting(line -> line.substring(4))
-                .containsExactlyInAnyOrder("AUTH CRAM-MD5", "STARTTLS", "ATRN");
+                .containsExactlyInAnyOrder("AUTH CRAM-MD5", "STARTTLS", "ATRN", "ETRN");
         }
     }
 

@@ -131,7 +131,7 @@ class SeparateProcessTest {
             await().atMost(10, SECONDS).until(() -> parkedCount(ports.webAdmin(), "customer.example") == 0);
             // secrets never reach the log, in clear or as the BASE64 of AUTH PLAIN
             assertThat(Files.readString(workingDirectory.resolve("james-2.log")))
-                .contains("login=customer tls=false atrn=1 domains=customer.example reply=250")
+                .contains("login=customer tls=true atrn=1 domains=customer.example reply=250")
                 .doesNotContain("customer-secret").doesNotContain("wrong-secret")
                 .doesNotContain(java.util.Base64.getEncoder().encodeToString("\0customer\0customer-secret".getBytes(StandardCharsets.UTF_8)));
         }
