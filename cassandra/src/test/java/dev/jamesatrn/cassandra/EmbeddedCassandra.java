@@ -19,7 +19,8 @@ import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 /**
  * One Cassandra 5.0 node inside the test JVM (no Docker here), started once for every test class
  * of this module: a Cassandra daemon can only be started once per JVM. Its directories live in a
- * temporary folder and its ports are free ones, so parallel builds on one machine do not collide.
+ * fresh folder under target/ and its ports are free ones, so parallel builds on one machine do
+ * not collide.
  *
  * <p>The JVM needs Cassandra's Java 17 module flags (conf/jvm17-server.options of Cassandra): the
  * Surefire argLine of this module carries them.
@@ -54,7 +55,9 @@ final class EmbeddedCassandra {
 
     private static EmbeddedCassandra start() throws IOException {
         long started = System.nanoTime();
-        Path home = Files.createTempDirectory("atrn-cassandra");
+        // Under target/: mvn clean removes it, and nothing piles up in /tmp run after run.
+        Path target = Files.createDirectories(Path.of("target"));
+        Path home = Files.createTempDirectory(target.toAbsolutePath(), "embedded-cassandra-");
         int storagePort = freePort();
         int nativePort = freePort();
         Path yaml = home.resolve("cassandra.yaml");
