@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Properties;
 
 import org.apache.james.mailrepository.api.MailRepositoryStore;
+import org.apache.james.metrics.api.GaugeRegistry;
+import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.server.core.configuration.ConfigurationProvider;
 import org.apache.mailet.MailetContext;
 import org.junit.jupiter.api.AfterAll;
@@ -82,6 +84,12 @@ class CassandraClaimsModuleTest {
                     throw new UnsupportedOperationException("not needed to pick the claim store");
                 });
                 bind(MailetContext.class).toProvider(() -> {
+                    throw new UnsupportedOperationException("not needed to pick the claim store");
+                });
+                bind(MetricFactory.class).toProvider(() -> {
+                    throw new UnsupportedOperationException("not needed to pick the claim store");
+                });
+                bind(GaugeRegistry.class).toProvider(() -> {
                     throw new UnsupportedOperationException("not needed to pick the claim store");
                 });
             }

@@ -114,6 +114,9 @@ public final class OutboundConnection implements SmtpPeer {
 
     @Override
     public Reply await(Duration timeout, String awaiting) throws Broken {
+        // Message data is written unflushed (it ends with the "." line): whatever is waiting for
+        // a reply must be on the wire first.
+        write(new byte[0], 0, Duration.ofMinutes(5), true);
         List<String> lines = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
