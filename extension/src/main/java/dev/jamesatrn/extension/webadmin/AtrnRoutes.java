@@ -2,6 +2,7 @@ package dev.jamesatrn.extension.webadmin;
 
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,7 +90,7 @@ public class AtrnRoutes implements Routes {
     @Override
     public void define(Service service) {
         service.get(DOMAINS, (request, response) -> listDomains(), json);
-        service.get(DOMAIN, (request, response) -> read(() -> ParkedViews.domain(configuration, store(), leases, domain(request))), json);
+        service.get(DOMAIN, (request, response) -> domainView(domain(request)), json);
         service.get(MAILS, (request, response) -> listMails(request), json);
         service.get(MAIL, this::getMail, json);
         service.delete(MAIL, this::deleteMail, json);
@@ -100,10 +101,14 @@ public class AtrnRoutes implements Routes {
 
     private List<ParkedViews.DomainView> listDomains() {
         List<ParkedViews.DomainView> views = new ArrayList<>();
-        for (Domain domain : configuration.domains().stream().sorted((a, b) -> a.asString().compareTo(b.asString())).toList()) {
-            views.add(read(() -> ParkedViews.domain(configuration, store(), leases, domain)));
+        for (Domain domain : configuration.domains().stream().sorted(Comparator.comparing(Domain::asString)).toList()) {
+            views.add(domainView(domain));
         }
         return views;
+    }
+
+    private ParkedViews.DomainView domainView(Domain domain) {
+        return read(() -> ParkedViews.domain(configuration, store(), leases, domain));
     }
 
     /** Oldest first for our names (they start with the parking time); paged with offset and limit. */
@@ -113,7 +118,7 @@ public class AtrnRoutes implements Routes {
         Limit limit = ParametersExtractor.extractLimit(request);
         return read(() -> {
             List<MailKey> page = limit.applyOnStream(store().keys(domain).stream()
-                .sorted((a, b) -> a.asString().compareTo(b.asString()))
+                .sorted(Comparator.comparing(MailKey::asString))
                 .skip(offset.getOffset())).toList();
             List<ParkedViews.MailView> views = new ArrayList<>();
             for (MailKey key : page) {
