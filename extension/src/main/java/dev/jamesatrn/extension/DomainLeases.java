@@ -59,7 +59,7 @@ public class DomainLeases {
             return node + SEPARATOR + purpose.name() + SEPARATOR + id;
         }
 
-        static Optional<Owner> parse(String owner) {
+        public static Optional<Owner> parse(String owner) {
             String[] parts = owner.split("\\|", 3);
             if (parts.length != 3) {
                 return Optional.empty();

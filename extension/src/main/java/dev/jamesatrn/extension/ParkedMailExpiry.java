@@ -17,7 +17,6 @@ import javax.mail.MessagingException;
 import org.apache.james.core.Domain;
 import org.apache.james.lifecycle.api.LifecycleUtil;
 import org.apache.james.mailrepository.api.MailKey;
-import org.apache.james.server.core.MailImpl;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
@@ -171,13 +170,6 @@ public class ParkedMailExpiry {
 
     /** A copy goes to a mailet processor (DSNBounce); the parked message itself is not touched here. */
     private void send(Mail mail, String processor, String reason) throws MessagingException {
-        MailImpl copy = MailImpl.duplicate(mail);
-        try {
-            copy.setErrorMessage(reason);
-            Bounces.setStatus(copy, Bounces.EXPIRED);
-            mailetContext.sendMail(copy, processor);
-        } finally {
-            LifecycleUtil.dispose(copy);
-        }
+        Bounces.sendCopy(mailetContext, mail, processor, Bounces.EXPIRED, reason);
     }
 }

@@ -64,7 +64,7 @@ public class ParkForAtrn extends GenericMailet {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             copy.setRecipients(recipients);
-            copy.setName(ParkedNames.newName(Instant.now(), false));
+            copy.setName(ParkedNames.newName(Instant.now(), false, copy.getMessageSize()));
             store.park(domain, copy);
             metrics.parked();
             LOGGER.info("Parked {} for ATRN domain {} ({} recipient(s), {} bytes)", copy.getName(), domain.asString(),

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import javax.inject.Inject;
 import javax.inject.Singleton;
@@ -70,13 +71,16 @@ public class ParkedMailStore {
     /**
      * Replaces a parked message (e.g. with only the recipients still owed): the new copy is
      * stored under a new name first, then the old key is removed, so a crash in between leaves
-     * two copies rather than a half-written one. The parking time in the name is kept.
+     * two copies rather than a half-written one. The parking time in the name is kept, and so is
+     * the size (only recipients change here); an older name without a size gets one now.
      */
     public MailKey replace(Domain domain, MailKey old, Mail mail, boolean warned) throws MessagingException {
         Instant parkedAt = ParkedNames.parkedAt(old.asString()).orElseGet(Instant::now);
         MailImpl copy = MailImpl.duplicate(mail);
         try {
-            copy.setName(ParkedNames.newName(parkedAt, warned));
+            OptionalLong known = ParkedNames.size(old.asString());
+            long size = known.isPresent() ? known.getAsLong() : copy.getMessageSize();
+            copy.setName(ParkedNames.newName(parkedAt, warned, size));
             MailKey key = repository(domain).store(copy);
             repository(domain).remove(old);
             return key;
