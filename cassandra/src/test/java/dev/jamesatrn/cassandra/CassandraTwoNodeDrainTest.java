@@ -183,7 +183,7 @@ class CassandraTwoNodeDrainTest {
             byte[] bytes = ("From: sender@sender.test\r\nTo: user@customer.example\r\nSubject: parked " + i
                 + "\r\nMessage-ID: " + id + "\r\n\r\nHello number " + i + "\r\n").getBytes(StandardCharsets.US_ASCII);
             MailImpl mail = MailImpl.builder()
-                .name(ParkedNames.newName(start.plusMillis(i), false))
+                .name(ParkedNames.newName(start.plusMillis(i), false, bytes.length))
                 .sender(new MailAddress("sender@sender.test"))
                 .addRecipient(new MailAddress("user@customer.example"))
                 .mimeMessage(new MimeMessage(Session.getDefaultInstance(new Properties()), new ByteArrayInputStream(bytes)))
