@@ -165,10 +165,14 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 }
                 // Released before the reply goes out, so an immediate retry finds the domain free.
                 claim.ifPresent(DomainLeases.DomainLease::close);
+                // Recorded before the reply goes out: the client's next command may be answered
+                // (and recorded) by the event loop as soon as it has this one.
+                entry.replied(code);
                 customer.reply(refusal);
                 return;
             }
             code = "250";
+            entry.replied(code);
             customer.reply(OdmrReplies.ATRN_REVERSING);
             TimeMetric timer = metrics.drainTimer();
             try {
@@ -183,7 +187,6 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         } finally {
             claim.ifPresent(DomainLeases.DomainLease::close);
             metrics.atrnReply(code);
-            entry.replied(code);
             entry.atrnEnded();
         }
     }

@@ -30,7 +30,7 @@ public final class DemoMain {
             "james-atrn demo is up (Ctrl-C stops it; parked mail survives a restart)",
             "  inbound SMTP  " + HOST + ":" + PORTS.inbound() + "   (mail for ATRN domains accepted from anyone)",
             "  ODMR (ATRN)   " + HOST + ":" + PORTS.odmr() + "   (STARTTLS, AUTH CRAM-MD5 / PLAIN / LOGIN)",
-            "  WebAdmin      http://" + HOST + ":" + PORTS.webAdmin() + "/mailRepositories",
+            "  WebAdmin      http://" + HOST + ":" + PORTS.webAdmin() + "/atrn/domains   (parked mail; /metrics: atrn_*)",
             "  ATRN domains  customer.example, customer2.example -> login customer / customer-secret",
             "                other.example (alice, bob only)       -> login other / other-secret",
             "",
@@ -42,6 +42,10 @@ public final class DemoMain {
                 + " fetchdomains customer.example,customer2.example smtphost 127.0.0.1/2526\\n' > /tmp/atrn.rc"
                 + " && chmod 600 /tmp/atrn.rc && fetchmail -f /tmp/atrn.rc --nodetach --nosyslog -v",
             "  (first start a customer MTA on 127.0.0.1:2526, e.g. java -cp it-tests/target/classes dev.jamesatrn.it.SinkMain)",
+            "",
+            "See what is parked, and what the drains did:",
+            "  curl -s http://" + HOST + ":" + PORTS.webAdmin() + "/atrn/domains",
+            "  curl -s http://" + HOST + ":" + PORTS.webAdmin() + "/metrics | grep '^atrn_'",
             "");
     }
 }

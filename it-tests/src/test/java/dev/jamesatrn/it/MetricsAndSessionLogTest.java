@@ -4,18 +4,11 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
-import org.apache.james.utils.WebAdminGuiceProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,32 +45,18 @@ class MetricsAndSessionLogTest {
         ((Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession")).detachAppender(SESSION_LOG);
     }
 
-    private static String metrics(GuiceJamesServer server) throws Exception {
-        int port = server.getProbe(WebAdminGuiceProbe.class).getWebAdminPort().getValue();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).isEqualTo(200);
-        return response.body();
-    }
-
-    /** One sample of the Prometheus text format; Dropwizard counters get the suffix _total there. */
-    private static Optional<Double> value(String metrics, String name) {
-        Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(name) + " ([0-9.eE+-]+)$").matcher(metrics);
-        return matcher.find() ? Optional.of(Double.parseDouble(matcher.group(1))) : Optional.empty();
-    }
-
     private static List<String> sessionLines() {
         return SESSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     @Test
     void parkingAndAnAtrnDrainShowInMetricsAndInOneSessionLogLine(GuiceJamesServer server) throws Exception {
+        String start = JamesMetrics.scrape(server);
         PORTS.park(server, "customer.example", "alice@customer.example", Messages.simple("metric-1", "alice@customer.example"));
         PORTS.park(server, "customer.example", "bob@customer.example", Messages.simple("metric-2", "bob@customer.example"));
-        String before = metrics(server);
-        assertThat(value(before, "atrn_parked_messages_customer_example")).contains(2.0);
-        assertThat(value(before, "atrn_messages_parked_total")).contains(2.0);
+        String before = JamesMetrics.scrape(server);
+        assertThat(JamesMetrics.value(before, "atrn_parked_messages_customer_example")).contains(2.0);
+        assertThat(JamesMetrics.delta(start, before, "atrn_messages_parked_total")).isEqualTo(2.0);
 
         CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
         try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
@@ -88,11 +67,11 @@ class MetricsAndSessionLogTest {
         long bytes = customer.received.stream().mapToLong(CustomerServer.Received::length).sum();
 
         await().atMost(10, SECONDS).untilAsserted(() -> {
-            String after = metrics(server);
-            assertThat(value(after, "atrn_parked_messages_customer_example")).contains(0.0);
-            assertThat(value(after, "atrn_messages_delivered_total")).contains(2.0);
-            assertThat(value(after, "atrn_requests_250_total")).contains(1.0);
-            assertThat(value(after, "atrn_drain_duration_count")).contains(1.0);
+            String after = JamesMetrics.scrape(server);
+            assertThat(JamesMetrics.value(after, "atrn_parked_messages_customer_example")).contains(0.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_messages_delivered_total")).isEqualTo(2.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_requests_250_total")).isEqualTo(1.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_drain_duration_count")).isEqualTo(1.0);
         });
         await().atMost(10, SECONDS).until(() -> sessionLines().stream().anyMatch(line -> line.contains("domains=customer.example")));
         String line = sessionLines().stream().filter(l -> l.contains("domains=customer.example")).findFirst().orElseThrow();
@@ -102,7 +81,32 @@ class MetricsAndSessionLogTest {
     }
 
     @Test
+    void deferredAndBouncedMessagesAreCountedAsTheyHappen(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "customer2.example", "dan@customer2.example", Messages.simple("metric-later", "dan@customer2.example"));
+        PORTS.park(server, "customer2.example", "eve@customer2.example", Messages.simple("metric-never", "eve@customer2.example"));
+        String before = JamesMetrics.scrape(server);
+        // the first message of the session is deferred (4xx), the second refused for good (5xx)
+        CustomerServer customer = new CustomerServer((step, index, reply) -> Optional.of(!step.equals("END") ? reply
+            : index == 0 ? "451 4.3.0 try again later" : "550 5.1.1 no such mailbox"));
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer2.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        await().atMost(10, SECONDS).untilAsserted(() -> {
+            String after = JamesMetrics.scrape(server);
+            assertThat(JamesMetrics.delta(before, after, "atrn_messages_deferred_total")).isEqualTo(1.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_messages_bounced_total")).isEqualTo(1.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_messages_delivered_total")).isEqualTo(0.0);
+            assertThat(JamesMetrics.value(after, "atrn_parked_messages_customer2_example")).contains(1.0);
+        });
+        server.getProbe(ParkedProbe.class).clear("customer2.example");
+    }
+
+
+    @Test
     void refusedRequestsAreCountedByReplyCodeAndLoggedToo(GuiceJamesServer server) throws Exception {
+        String before = JamesMetrics.scrape(server);
         try (OdmrClient anonymous = new OdmrClient(PORTS.odmrPort)) {
             anonymous.command("EHLO customer.example");
             assertThat(anonymous.command("ATRN customer2.example").get(0)).startsWith("530");
@@ -116,11 +120,11 @@ class MetricsAndSessionLogTest {
             assertThat(client.command("ETRN nowhere.example").get(0)).startsWith("459");
         }
         await().atMost(10, SECONDS).untilAsserted(() -> {
-            String metrics = metrics(server);
-            assertThat(value(metrics, "atrn_requests_530_total")).contains(1.0);
-            assertThat(value(metrics, "atrn_requests_453_total")).contains(1.0);
-            assertThat(value(metrics, "atrn_requests_450_total")).contains(1.0);
-            assertThat(value(metrics, "atrn_etrn_requests_459_total")).contains(1.0);
+            String after = JamesMetrics.scrape(server);
+            assertThat(JamesMetrics.delta(before, after, "atrn_requests_530_total")).isEqualTo(1.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_requests_453_total")).isEqualTo(1.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_requests_450_total")).isEqualTo(1.0);
+            assertThat(JamesMetrics.delta(before, after, "atrn_etrn_requests_459_total")).isEqualTo(1.0);
         });
         await().atMost(10, SECONDS).until(() -> sessionLines().stream().anyMatch(line -> line.contains("login=other")));
         assertThat(sessionLines()).anyMatch(line -> line.matches(

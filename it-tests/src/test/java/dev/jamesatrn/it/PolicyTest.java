@@ -59,6 +59,7 @@ class PolicyTest {
     @Test
     void uncollectedMailIsWarnedAboutThenBouncedAndBouncesThemselvesNeverBounce(GuiceJamesServer server) throws Exception {
         ParkedProbe probe = server.getProbe(ParkedProbe.class);
+        String metricsBefore = JamesMetrics.scrape(server);
         // The sender is in another ATRN domain, so the DSNs are parked where the test can read them.
         List<String> replies = Inbound.send(PORTS.inboundPort, "postmaster@customer2.example",
             List.of("alice@customer.example"), Messages.simple("uncollected", "alice@customer.example"));
@@ -86,6 +87,9 @@ class PolicyTest {
         await().atMost(30, SECONDS).until(() -> probe.count("customer2.example") == 0);
         assertThat(probe.count("customer.example")).isZero();
         assertThat(probe.count("other.example")).isZero();
+        // the message itself, then each of its DSNs (delay warning and failure), expired
+        assertThat(JamesMetrics.delta(metricsBefore, JamesMetrics.scrape(server), "atrn_messages_expired_total"))
+            .isGreaterThanOrEqualTo(3.0);
     }
 
     @Test
