@@ -113,7 +113,9 @@ public class DomainLeases {
      * exceptions after whatever was claimed has been given back.
      */
     public Optional<DomainLease> claimAll(Collection<Domain> domains, Purpose purpose, String id) {
-        String owner = new Owner(node, purpose, id).asString();
+        // Unique per claim, not only per session: a release after an unknown outcome (a timed-out
+        // conditional write) must never remove the live claim of another request of the same session.
+        String owner = new Owner(node, purpose, id + "#" + UUID.randomUUID().toString().substring(0, 8)).asString();
         List<Domain> claimed = new ArrayList<>();
         long sentAt = System.nanoTime();
         try {
@@ -172,6 +174,7 @@ public class DomainLeases {
         private volatile long validUntilNanos;
         private volatile boolean lost;
         private volatile ScheduledFuture<?> renewal;
+        private boolean closed;
 
         private DomainLease(List<Domain> domains, String owner, long sentAt) {
             this.domains = domains;
@@ -212,7 +215,11 @@ public class DomainLeases {
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             ScheduledFuture<?> scheduled = renewal;
             if (scheduled != null) {
                 scheduled.cancel(false);

@@ -113,15 +113,8 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             return OdmrReplies.etrnNotAllowed(nodeText, "mail for it is not held here for ETRN or ATRN");
         }
         ProtocolTransport transport = ((ProtocolSessionImpl) session).getProtocolTransport();
-        List<String> heldBack = new ArrayList<>();
-        // Lines the client pipelined behind ETRN and that were already read: kept to be answered
-        // after the ETRN reply, in order.
-        session.pushLineHandler((LineHandler<SMTPSession>) (s, line) -> {
-            synchronized (heldBack) {
-                heldBack.add(new String(line, StandardCharsets.US_ASCII).trim());
-            }
-            return null;
-        });
+        HeldBack heldBack = new HeldBack();
+        session.pushLineHandler((LineHandler<SMTPSession>) (s, line) -> heldBack.offer(new String(line, StandardCharsets.US_ASCII).trim()));
         transport.setReadable(false);
         String helloName = session.getConfiguration().getHelloName();
         boolean submitted = sessions.submit(() -> serve(session, transport, heldBack, nodeText, domains, helloName));
@@ -145,7 +138,35 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             .toList();
     }
 
-    private void serve(SMTPSession session, ProtocolTransport transport, List<String> heldBack, String nodeText,
+    /**
+     * Lines the client pipelined behind ETRN that were already read: kept, to be answered after
+     * the ETRN reply in order. One that arrives after they were answered (possible only in the
+     * instant before the handler is removed) is answered at once, so no line goes unanswered.
+     */
+    private static final class HeldBack {
+        private final List<String> lines = new ArrayList<>();
+        private boolean answered;
+
+        synchronized Response offer(String line) {
+            if (answered) {
+                return replyTo(line);
+            }
+            lines.add(line);
+            return null;
+        }
+
+        synchronized List<String> takeAll() {
+            answered = true;
+            return List.copyOf(lines);
+        }
+
+        static Response replyTo(String line) {
+            String verb = line.split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
+            return verb.equals("QUIT") ? OdmrReplies.ETRN_QUIT : OdmrReplies.etrnHeldBack(SmtpPeer.abbreviate(verb));
+        }
+    }
+
+    private void serve(SMTPSession session, ProtocolTransport transport, HeldBack heldBack, String nodeText,
                        List<Domain> domains, String helloName) {
         EtrnDelivery.Started started;
         try {
@@ -170,18 +191,13 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
      * on the connection's event loop only): each gets a 503 asking for it again, except QUIT,
      * which is honoured. Then the connection reads again.
      */
-    private static void answerHeldBack(SMTPSession session, ProtocolTransport transport, List<String> heldBack) {
-        List<String> lines;
-        synchronized (heldBack) {
-            lines = List.copyOf(heldBack);
-        }
-        for (String line : lines) {
-            String verb = line.split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
-            if (verb.equals("QUIT")) {
-                transport.writeResponse(OdmrReplies.ETRN_QUIT, session);
+    private static void answerHeldBack(SMTPSession session, ProtocolTransport transport, HeldBack heldBack) {
+        for (String line : heldBack.takeAll()) {
+            Response reply = HeldBack.replyTo(line);
+            transport.writeResponse(reply, session);
+            if (reply.isEndSession()) {
                 return;
             }
-            transport.writeResponse(OdmrReplies.etrnHeldBack(SmtpPeer.abbreviate(verb)), session);
         }
         session.popLineHandler();
         transport.setReadable(true);

@@ -137,7 +137,7 @@ public class EtrnDelivery {
         for (InetSocketAddress target : targets) {
             OutboundConnection connection;
             try {
-                connection = OutboundConnection.connect(target, CONNECT_TIMEOUT, sessions.scheduler());
+                connection = OutboundConnection.connect(target, CONNECT_TIMEOUT, sessions.watchdogs());
             } catch (SmtpPeer.Broken e) {
                 failures.add(e.getMessage());
                 continue;
@@ -153,9 +153,16 @@ public class EtrnDelivery {
             LOGGER.info("ETRN delivery domain={} host={} tls={} delivered={} deferred={} bounced={} bytes={}{}", domain,
                 connection.peerName(), connection.isTls(), outcome.delivered(), outcome.deferred(), outcome.bounced(),
                 outcome.bytes(), outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
+            boolean nothingHappened = outcome.delivered() + outcome.deferred() + outcome.bounced() == 0;
+            if (outcome.brokenBecause().isPresent() && nothingHappened) {
+                // e.g. a 421 greeting, a refused EHLO or a failed TLS handshake: the next MX may do
+                // better (RFC 5321 section 5.1), and nothing was sent that could be duplicated.
+                failures.add(connection.peerName() + ": " + outcome.brokenBecause().get());
+                continue;
+            }
             return;
         }
-        LOGGER.warn("ETRN delivery of {}: no host reachable ({}); the mail stays parked", domain, String.join("; ", failures));
+        LOGGER.warn("ETRN delivery of {}: no host took a session ({}); the mail stays parked", domain, String.join("; ", failures));
     }
 
     /** Where ETRN mail for the domain goes, most preferred first. */

@@ -23,6 +23,7 @@ public class OdmrSessions {
     private final ThreadPoolExecutor executor;
     // Replies deliberately held back (after a failed AUTH): a timer, not a sleeping thread.
     private final ScheduledExecutorService timer;
+    private final ScheduledExecutorService watchdogs;
 
     @Inject
     public OdmrSessions(AtrnConfiguration configuration) {
@@ -33,16 +34,21 @@ public class OdmrSessions {
                 thread.setDaemon(true);
                 return thread;
             });
-        this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "atrn-delayed-replies");
+        this.timer = daemonScheduler("atrn-delayed-replies");
+        this.watchdogs = daemonScheduler("atrn-write-watchdogs");
+    }
+
+    /** Write watchdogs of outbound connections: their own thread, so a slow close never delays a reply. */
+    ScheduledExecutorService watchdogs() {
+        return watchdogs;
+    }
+
+    private static ScheduledExecutorService daemonScheduler(String name) {
+        return Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, name);
             thread.setDaemon(true);
             return thread;
         });
-    }
-
-    /** For short timers only (delayed replies, write watchdogs): never for blocking work. */
-    ScheduledExecutorService scheduler() {
-        return timer;
     }
 
     void later(Duration delay, Runnable work) {
@@ -63,5 +69,6 @@ public class OdmrSessions {
     public void shutdown() {
         executor.shutdownNow();
         timer.shutdownNow();
+        watchdogs.shutdownNow();
     }
 }

@@ -37,6 +37,9 @@ public final class OutboundConnection implements SmtpPeer {
 
     private final String peerName;
     private final ScheduledExecutorService watchdog;
+    // The TCP socket itself: closing an SSLSocket waits for the lock a blocked write holds, so the
+    // watchdog closes the layer below, which makes the blocked write fail at once.
+    private final Socket tcp;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
@@ -45,6 +48,7 @@ public final class OutboundConnection implements SmtpPeer {
     private OutboundConnection(Socket socket, String peerName, ScheduledExecutorService watchdog) throws IOException {
         this.peerName = peerName;
         this.watchdog = watchdog;
+        this.tcp = socket;
         attach(socket);
     }
 
@@ -170,15 +174,14 @@ public final class OutboundConnection implements SmtpPeer {
     }
 
     private void write(byte[] bytes, int length, Duration timeout, boolean flush) throws Broken {
-        Socket current = socket;
-        ScheduledFuture<?> guard = watchdog.schedule(() -> closeQuietly(current), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> guard = watchdog.schedule(() -> closeQuietly(tcp), timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             out.write(bytes, 0, length);
             if (flush) {
                 out.flush();
             }
         } catch (IOException e) {
-            throw new Broken(current.isClosed() ? peerName + " read nothing for " + timeout.toSeconds() + " s"
+            throw new Broken(tcp.isClosed() ? peerName + " read nothing for " + timeout.toSeconds() + " s"
                 : "connection to " + peerName + " failed while sending: " + e.getMessage());
         } finally {
             guard.cancel(false);
@@ -188,6 +191,7 @@ public final class OutboundConnection implements SmtpPeer {
     @Override
     public void close() {
         closeQuietly(socket);
+        closeQuietly(tcp);
     }
 
     private static void closeQuietly(Socket socket) {

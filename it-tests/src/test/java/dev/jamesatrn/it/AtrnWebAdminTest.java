@@ -186,10 +186,12 @@ class AtrnWebAdminTest {
     void bounceAllSendsADsnToEachSenderButNoneForANullSender(GuiceJamesServer server) throws Exception {
         parkFrom(server, "postmaster@customer2.example", "to be returned");
         parkFrom(server, "", "itself a bounce");
+        String metricsBefore = JamesMetrics.scrape(server);
 
         HttpResponse<String> response = send(server, "POST", "/atrn/domains/customer.example/mails?action=bounce");
 
         assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(JamesMetrics.delta(metricsBefore, JamesMetrics.scrape(server), "atrn_messages_bounced_total")).isEqualTo(1.0);
         JsonNode count = JSON.readTree(response.body());
         assertThat(count.get("bounced").asInt()).isEqualTo(1);
         assertThat(count.get("removedWithoutBounce").asInt()).isEqualTo(1);

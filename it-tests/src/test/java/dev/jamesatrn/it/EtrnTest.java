@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +54,9 @@ class EtrnTest {
             return new InMemoryDNSService()
                 .registerRecord("loop.etrn.example", InetAddress.getByName("127.0.0.1"), "mx.loop.etrn.example")
                 .registerRecord("mx.loop.etrn.example", InetAddress.getByName("127.0.0.1"), "mx.loop.etrn.example")
-                .registerRecord("localhost", InetAddress.getByName("127.0.0.1"), "localhost");
+                .registerRecord("localhost", InetAddress.getByName("127.0.0.1"), "localhost")
+                .registerRecord("relay.etrn.example", List.of(InetAddress.getByName("127.0.0.2"), InetAddress.getByName("127.0.0.1")),
+                    List.of(), List.of());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -67,6 +71,8 @@ class EtrnTest {
                 .replace("<domains>", "<domains>"
                     + "<domain name=\"a.etrn.example\"><login>customer</login>" + relay + "</domain>"
                     + "<domain name=\"b.etrn.example\"><login>customer</login>" + relay + "</domain>"
+                    + "<domain name=\"second.etrn.example\"><login>customer</login><etrnRelay>relay.etrn.example:"
+                    + SINK.port() + "</etrnRelay></domain>"
                     + "<domain name=\"dead.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + DEAD_PORT
                     + "</etrnRelay></domain>"
                     + "<domain name=\"loop.etrn.example\"><login>customer</login></domain>"
@@ -165,6 +171,36 @@ class EtrnTest {
         }
         ParkedProbe probe = server.getProbe(ParkedProbe.class);
         assertThat(probe.count("loop.etrn.example") + probe.count("nodns.etrn.example")).as("still parked").isEqualTo(2);
+    }
+
+    @Test
+    void aHostThatRefusesTheSessionIsSkippedForTheNextOne(GuiceJamesServer server) throws Exception {
+        // relay.etrn.example resolves to 127.0.0.2 first, where a server greets with 421
+        try (ServerSocket busy = new ServerSocket(SINK.port(), 10, InetAddress.getByName("127.0.0.2"))) {
+            Thread greeter = new Thread(() -> {
+                while (!busy.isClosed()) {
+                    try (Socket socket = busy.accept()) {
+                        socket.getOutputStream().write("421 4.3.2 too busy, try the next MX\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            }, "busy-mx");
+            greeter.setDaemon(true);
+            greeter.start();
+            PORTS.park(server, "second.etrn.example", "f@second.etrn.example", Messages.simple("etrn-second", "f@second.etrn.example"));
+            String before = JamesMetrics.scrape(server);
+            try (OdmrClient client = new OdmrClient(PORTS.inboundPort)) {
+                client.command("EHLO somewhere.test");
+                assertThat(client.command("ETRN second.etrn.example").get(0)).startsWith("253 2.0.0 OK, 1 pending messages");
+            }
+            await().atMost(30, SECONDS).until(() -> receivedWithSubject("etrn-second").size() == 1);
+            await().atMost(10, SECONDS).untilAsserted(() -> {
+                String after = JamesMetrics.scrape(server);
+                assertThat(JamesMetrics.delta(before, after, "atrn_etrn_requests_253_total")).isEqualTo(1.0);
+                assertThat(JamesMetrics.delta(before, after, "atrn_messages_delivered_total")).isEqualTo(1.0);
+            });
+        }
     }
 
     @Test

@@ -33,6 +33,7 @@ import dev.jamesatrn.extension.Bounces;
 import dev.jamesatrn.extension.DomainLeases;
 import dev.jamesatrn.extension.DomainLeases.DomainLease;
 import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.mailets.AtrnMetrics;
 import dev.jamesatrn.mailets.ParkedMailStore;
 import spark.HaltException;
 import spark.Request;
@@ -61,21 +62,25 @@ public class AtrnRoutes implements Routes {
     // that a file- or path-based repository could take for a directory.
     private static final Pattern KEY = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._!+=@-]{0,254}$");
 
+    private static final int DEFAULT_PAGE = 1000;
+
     private final AtrnConfiguration configuration;
     private final DomainLeases leases;
     // Providers: James creates WebAdmin routes before its mail repository store is ready, and
     // the store opens every domain's repository when it is built, so both wait for a request.
     private final Provider<ParkedMailStore> storeProvider;
     private final Provider<MailetContext> mailetContextProvider;
+    private final Provider<AtrnMetrics> metricsProvider;
     private final JsonTransformer json = new JsonTransformer();
 
     @Inject
     public AtrnRoutes(AtrnConfiguration configuration, DomainLeases leases, Provider<ParkedMailStore> store,
-                      Provider<MailetContext> mailetContext) {
+                      Provider<MailetContext> mailetContext, Provider<AtrnMetrics> metrics) {
         this.configuration = configuration;
         this.leases = leases;
         this.storeProvider = store;
         this.mailetContextProvider = mailetContext;
+        this.metricsProvider = metrics;
     }
 
     private ParkedMailStore store() {
@@ -111,11 +116,15 @@ public class AtrnRoutes implements Routes {
         return read(() -> ParkedViews.domain(configuration, store(), leases, domain));
     }
 
-    /** Oldest first for our names (they start with the parking time); paged with offset and limit. */
+    /**
+     * Oldest first for our names (they start with the parking time); paged with offset and limit,
+     * at most {@value #DEFAULT_PAGE} messages when no limit is given: every listed message is read
+     * from the store, which for 100,000 parked messages would be 100,000 reads.
+     */
     private List<ParkedViews.MailView> listMails(Request request) {
         Domain domain = domain(request);
         Offset offset = ParametersExtractor.extractOffset(request);
-        Limit limit = ParametersExtractor.extractLimit(request);
+        Limit limit = request.queryParams("limit") == null ? Limit.limit(DEFAULT_PAGE) : ParametersExtractor.extractLimit(request);
         return read(() -> {
             List<MailKey> page = limit.applyOnStream(store().keys(domain).stream()
                 .sorted(Comparator.comparing(MailKey::asString))
@@ -275,6 +284,7 @@ public class AtrnRoutes implements Routes {
             throw new BouncedNotRemoved(e);
         }
         count.bounced++;
+        metricsProvider.get().bounced();
         LOGGER.info("WebAdmin bounced parked message {} of {} to {}", key.asString(), domain.asString(),
             mail.getMaybeSender().asString());
     }
