@@ -32,6 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class EtrnTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
     private static final SmtpSink SINK = sink();
+    private static final StartTlsSink TLS_SINK = tlsSink();
     private static final InMemoryDNSService DNS = dns();
     // Nobody listens there: ETRN starts, the connection fails, the mail must stay parked.
     private static final int DEAD_PORT = AtrnJames.freePort();
@@ -45,6 +46,14 @@ class EtrnTest {
             return new SmtpSink();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static StartTlsSink tlsSink() {
+        try {
+            return new StartTlsSink();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -73,6 +82,8 @@ class EtrnTest {
                     + "<domain name=\"b.etrn.example\"><login>customer</login>" + relay + "</domain>"
                     + "<domain name=\"second.etrn.example\"><login>customer</login><etrnRelay>relay.etrn.example:"
                     + SINK.port() + "</etrnRelay></domain>"
+                    + "<domain name=\"tls.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + TLS_SINK.port()
+                    + "</etrnRelay></domain>"
                     + "<domain name=\"dead.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + DEAD_PORT
                     + "</etrnRelay></domain>"
                     + "<domain name=\"loop.etrn.example\"><login>customer</login></domain>"
@@ -85,6 +96,7 @@ class EtrnTest {
     @AfterAll
     static void closeSink() throws IOException {
         SINK.close();
+        TLS_SINK.close();
     }
 
     private static List<CustomerServer.Received> receivedWithSubject(String subject) {
@@ -201,6 +213,21 @@ class EtrnTest {
                 assertThat(JamesMetrics.delta(before, after, "atrn_messages_delivered_total")).isEqualTo(1.0);
             });
         }
+    }
+
+    @Test
+    void aHostOfferingStartTlsGetsTheMailInsideTls(GuiceJamesServer server) throws Exception {
+        byte[] tricky = Messages.tricky("g@tls.etrn.example");
+        PORTS.park(server, "tls.etrn.example", "g@tls.etrn.example", tricky);
+        try (OdmrClient client = new OdmrClient(PORTS.inboundPort)) {
+            client.command("EHLO somewhere.test");
+            assertThat(client.command("ETRN tls.etrn.example").get(0)).startsWith("253 2.0.0 OK, 1 pending messages");
+        }
+        await().atMost(30, SECONDS).until(() -> TLS_SINK.customer.received.size() == 1);
+        assertThat(TLS_SINK.tlsSessions()).isEqualTo(1);
+        assertThat(TLS_SINK.customer.commands.get(0)).as("EHLO again after STARTTLS (RFC 3207)").startsWith("EHLO ");
+        assertThat(Messages.body(TLS_SINK.customer.received.get(0).data())).isEqualTo(Messages.body(tricky));
+        await().atMost(10, SECONDS).until(() -> server.getProbe(ParkedProbe.class).count("tls.etrn.example") == 0);
     }
 
     @Test
