@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -162,6 +163,40 @@ public final class ParkedMailClient {
             .collect(Collectors.toSet());
     }
 
+    /** A parked message read from the store; {@code envelopeSent}: its MAIL/RCPT/DATA already went out. */
+    private record Parked(MailKey key, Mail mail, long size, boolean envelopeSent) {
+        Parked withEnvelopeSent() {
+            return new Parked(key, mail, size, true);
+        }
+    }
+
+    /** The domain's messages still to try in this round, read one by one from the store. */
+    private final class Upcoming {
+        private final Domain domain;
+        private final Iterator<MailKey> keys;
+        private final Set<MailKey> tried;
+
+        Upcoming(Domain domain, List<MailKey> fresh, Set<MailKey> tried) {
+            this.domain = domain;
+            this.keys = fresh.iterator();
+            this.tried = tried;
+        }
+
+        /** The next readable message, or null at the end of the round. */
+        Parked poll() throws Broken {
+            while (keys.hasNext()) {
+                MailKey key = keys.next();
+                tried.add(key);
+                checkClaim(domain);
+                Parked parked = load(domain, key);
+                if (parked != null) {
+                    return parked;
+                }
+            }
+            return null;
+        }
+    }
+
     /** Also delivers what is parked while the session runs; each message is tried once per session. */
     private void drainDomain(Domain domain) throws Broken, MessagingException {
         Set<MailKey> tried = new HashSet<>();
@@ -170,10 +205,16 @@ public final class ParkedMailClient {
             if (fresh.isEmpty()) {
                 return;
             }
-            for (MailKey key : fresh) {
-                tried.add(key);
-                checkClaim(domain);
-                deliver(domain, key);
+            Upcoming upcoming = new Upcoming(domain, fresh, tried);
+            Parked current = upcoming.poll();
+            while (current != null) {
+                Parked next;
+                try {
+                    next = transact(domain, current, upcoming);
+                } finally {
+                    LifecycleUtil.dispose(current.mail());
+                }
+                current = next != null ? next : upcoming.poll();
             }
         }
     }
@@ -185,39 +226,56 @@ public final class ParkedMailClient {
         }
     }
 
-    private void deliver(Domain domain, MailKey key) throws Broken, MessagingException {
-        Mail mail;
-        long size;
+    /** Null when the message is gone or cannot be read (it then stays parked for the operator). */
+    private Parked load(Domain domain, MailKey key) {
+        Mail mail = null;
         try {
-            Optional<Mail> parked = store.retrieve(domain, key);
-            if (parked.isEmpty()) {
-                return;
-            }
-            mail = parked.get();
+            mail = store.retrieve(domain, key).orElse(null);
+            return mail == null ? null : new Parked(key, mail, mail.getMessageSize(), false);
         } catch (MessagingException | RuntimeException e) {
             // One unreadable message must not hold back the rest of the domain: it stays parked
-            // for the operator (WebAdmin /mailRepositories) and the session goes on.
-            LOGGER.error("Cannot read parked message {} of {}; it stays parked", key.asString(), domain.asString(), e);
-            countDeferred();
-            return;
-        }
-        try {
-            size = mail.getMessageSize();
-        } catch (MessagingException | RuntimeException e) {
+            // for the operator (WebAdmin /atrn) and the session goes on.
             LOGGER.error("Cannot read parked message {} of {}; it stays parked", key.asString(), domain.asString(), e);
             countDeferred();
             LifecycleUtil.dispose(mail);
-            return;
-        }
-        try {
-            transact(domain, key, mail, size);
-        } finally {
-            LifecycleUtil.dispose(mail);
+            return null;
         }
     }
 
-    /** One SMTP transaction for one parked message; recipients end up delivered, still owed or refused. */
-    private void transact(Domain domain, MailKey key, Mail mail, long size) throws Broken, MessagingException {
+    /**
+     * One SMTP transaction for one parked message; recipients end up delivered, still owed or
+     * refused. With PIPELINING, the next message is read from the store while the customer
+     * handles this one's final dot, and its MAIL/RCPT/DATA go out as soon as the reply to the dot
+     * has been read, before this message is removed from the store: the customer works on the
+     * next envelope while James removes and logs. Nothing is sent before that reply is in, so a
+     * customer that hangs up can never make us miss it (a reset would discard unread replies).
+     */
+    private Parked transact(Domain domain, Parked current, Upcoming upcoming) throws Broken, MessagingException {
+        if (offersPipelining && !current.envelopeSent()) {
+            customer.sendAll(envelope(current));
+        }
+        Parked[] next = {null};
+        try {
+            return transact(domain, current.key(), current.mail(), current.size(), upcoming, next);
+        } catch (Broken | MessagingException | RuntimeException e) {
+            if (next[0] != null) {
+                LifecycleUtil.dispose(next[0].mail());
+            }
+            throw e;
+        }
+    }
+
+    /** MAIL, every RCPT and DATA: one RFC 2920 group. */
+    private List<String> envelope(Parked parked) {
+        List<String> group = new ArrayList<>();
+        group.add(mailFrom(parked.mail(), parked.size()));
+        parked.mail().getRecipients().forEach(recipient -> group.add(rcptTo(recipient)));
+        group.add("DATA");
+        return group;
+    }
+
+    private Parked transact(Domain domain, MailKey key, Mail mail, long size, Upcoming upcoming, Parked[] next)
+            throws Broken, MessagingException {
         List<MailAddress> recipients = new ArrayList<>(mail.getRecipients());
         List<MailAddress> accepted = new ArrayList<>();
         List<MailAddress> stillOwed = new ArrayList<>();
@@ -225,14 +283,6 @@ public final class ParkedMailClient {
         Reply lastFailure = null;
         boolean transactionOpen = false;
         String mailFrom = mailFrom(mail, size);
-        if (offersPipelining) {
-            // RFC 2920: MAIL, every RCPT and DATA in one write; the replies are then read in order.
-            List<String> group = new ArrayList<>();
-            group.add(mailFrom);
-            recipients.forEach(recipient -> group.add(rcptTo(recipient)));
-            group.add("DATA");
-            customer.sendAll(group);
-        }
 
         Reply mailReply = next(mailFrom, timeouts.mail(), "MAIL FROM", FINAL);
         if (mailReply.positive()) {
@@ -264,7 +314,7 @@ public final class ParkedMailClient {
                 expect(customer.await(timeouts.dataTermination(), "end of empty data"), "end of data", FINAL);
                 transactionOpen = false;
             } else if (data.code() == 354) {
-                Reply end = sendBody(mail);
+                Reply end = sendBody(mail, upcoming, next);
                 transactionOpen = false;
                 if (end.positive()) {
                     countDelivered();
@@ -286,6 +336,7 @@ public final class ParkedMailClient {
         // risks one duplicate, changing it could lose or multiply recipients.
         checkClaim(domain);
         settle(domain, key, mail, refused, stillOwed, lastFailure);
+        return next[0];
     }
 
     private static String rcptTo(MailAddress recipient) {
@@ -324,7 +375,8 @@ public final class ParkedMailClient {
         return command.toString();
     }
 
-    private Reply sendBody(Mail mail) throws Broken {
+    /** The body and its final dot; then, with PIPELINING, the next message is read and its envelope sent after the reply. */
+    private Reply sendBody(Mail mail, Upcoming upcoming, Parked[] next) throws Broken {
         DotStuffingOutputStream body = new DotStuffingOutputStream(
             (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CHUNK_SIZE);
         try {
@@ -339,7 +391,15 @@ public final class ParkedMailClient {
                 + "); connection dropped");
         }
         bytes += body.bytesWritten();
-        return expect(customer.await(timeouts.dataTermination(), "end of data"), "end of data", FINAL);
+        if (offersPipelining) {
+            next[0] = upcoming.poll();
+        }
+        Reply end = expect(customer.await(timeouts.dataTermination(), "end of data"), "end of data", FINAL);
+        if (next[0] != null && end.code() != 421) {
+            customer.sendAll(envelope(next[0]));
+            next[0] = next[0].withEnvelopeSent();
+        }
+        return end;
     }
 
     /**
