@@ -177,7 +177,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             TimeMetric timer = metrics.drainTimer();
             try {
                 entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext,
-                    session.getConfiguration().getHelloName()).withMetrics(metrics).drain());
+                    session.getConfiguration().getHelloName()).withMetrics(metrics).withTransferSlots(sessions.transfers()).drain());
             } finally {
                 timer.stopAndPublish();
             }

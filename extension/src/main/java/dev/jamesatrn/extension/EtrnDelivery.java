@@ -146,7 +146,7 @@ public class EtrnDelivery {
             ParkedMailClient.Outcome outcome;
             try {
                 outcome = new ParkedMailClient(connection, lease, configuration, store, mailetContext, helloName)
-                    .withMetrics(metrics).drain();
+                    .withMetrics(metrics).withTransferSlots(sessions.transfers()).drain();
             } finally {
                 timer.stopAndPublish();
             }

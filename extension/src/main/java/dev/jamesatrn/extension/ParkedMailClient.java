@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
 import javax.mail.MessagingException;
@@ -63,6 +64,7 @@ public final class ParkedMailClient {
     private final String helloName;
 
     private Optional<AtrnMetrics> metrics = Optional.empty();
+    private Optional<Semaphore> transferSlots = Optional.empty();
     private boolean offersSize;
     private boolean offers8BitMime;
     private boolean offersPipelining;
@@ -80,6 +82,23 @@ public final class ParkedMailClient {
         this.mailetContext = mailetContext;
         this.bounceProcessor = configuration.bounceProcessor();
         this.helloName = helloName;
+    }
+
+    /** Transactions of all drains share these slots, one message at a time each. */
+    public ParkedMailClient withTransferSlots(Semaphore slots) {
+        this.transferSlots = Optional.of(slots);
+        return this;
+    }
+
+    private void acquireTransferSlot() throws Broken {
+        if (transferSlots.isPresent()) {
+            try {
+                transferSlots.get().acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Broken("interrupted while waiting for a transfer slot");
+            }
+        }
     }
 
     /** Counts every outcome in James's metrics as it happens, not only in the returned {@link Outcome}. */
@@ -209,9 +228,11 @@ public final class ParkedMailClient {
             Parked current = upcoming.poll();
             while (current != null) {
                 Parked next;
+                acquireTransferSlot();
                 try {
                     next = transact(domain, current, upcoming);
                 } finally {
+                    transferSlots.ifPresent(Semaphore::release);
                     LifecycleUtil.dispose(current.mail());
                 }
                 current = next != null ? next : upcoming.poll();

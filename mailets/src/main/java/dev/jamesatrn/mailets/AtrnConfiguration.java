@@ -72,7 +72,7 @@ public final class AtrnConfiguration {
 
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
-        "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions",
+        "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
@@ -86,11 +86,13 @@ public final class AtrnConfiguration {
     private final String bounceProcessor;
     private final boolean allowPlainAuthWithoutTls;
     private final int maxConcurrentSessions;
+    private final int maxParallelTransfers;
     private final Timeouts timeouts;
     private final Policies policies;
 
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
+                             int maxParallelTransfers,
                              Timeouts timeouts, Policies policies) {
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
@@ -98,6 +100,7 @@ public final class AtrnConfiguration {
         this.bounceProcessor = bounceProcessor;
         this.allowPlainAuthWithoutTls = allowPlainAuthWithoutTls;
         this.maxConcurrentSessions = maxConcurrentSessions;
+        this.maxParallelTransfers = maxParallelTransfers;
         this.timeouts = timeouts;
         this.policies = policies;
     }
@@ -148,6 +151,16 @@ public final class AtrnConfiguration {
 
     public int maxConcurrentSessions() {
         return maxConcurrentSessions;
+    }
+
+    /** How many message transactions all drains together may run at once (sessions take turns). */
+    public int maxParallelTransfers() {
+        return maxParallelTransfers;
+    }
+
+    /** One core is left to inbound SMTP: the drains together never take the whole machine. */
+    public static int defaultParallelTransfers() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     }
 
     public Timeouts timeouts() {
@@ -226,10 +239,12 @@ public final class AtrnConfiguration {
 
         boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
+        int maxTransfers = positiveInt(config, "maxParallelTransfers", defaultParallelTransfers(), problems);
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
 
         problems.throwIfAny();
-        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, timeouts, policies);
+        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxTransfers,
+            timeouts, policies);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
