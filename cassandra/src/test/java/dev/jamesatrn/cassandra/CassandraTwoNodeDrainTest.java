@@ -207,7 +207,7 @@ class CassandraTwoNodeDrainTest {
     /** config-samples/atrn.xml with the distributed app's repository prefix, as the README tells operators. */
     private static AtrnConfiguration shippedConfigurationOnCassandra() throws Exception {
         String shipped = Files.readString(Path.of("../config-samples/atrn.xml"));
-        String sampleLine = "<repositoryUrlPrefix>file://var/mail/atrn/</repositoryUrlPrefix>";
+        String sampleLine = "<repositoryUrlPrefix>parkedfile://var/mail/atrn/</repositoryUrlPrefix>";
         assertThat(shipped).contains(sampleLine);
         String onCassandra = shipped.replace(sampleLine, "<repositoryUrlPrefix>" + CASSANDRA_PREFIX + "</repositoryUrlPrefix>");
         XMLConfiguration xml = new XMLConfiguration();

@@ -131,7 +131,8 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         List<Domain> claimed = List.copyOf(domains);
         OdmrSessionLog.Entry entry = OdmrSessionLog.of(session).orElseGet(() -> new OdmrSessionLog.Entry(OdmrSessionLog.remoteAddress(session)));
         entry.atrnStarted(claimed.stream().map(Domain::asString).collect(Collectors.joining(",")));
-        if (!sessions.submit(() -> serve(session, customer, claimed, entry))) {
+        LoopHandback handback = LoopHandback.ofCurrentLoop();
+        if (!sessions.submit(() -> serve(session, customer, handback, claimed, entry))) {
             customer.stopListening();
             entry.atrnEnded();
             return OdmrReplies.ATRN_BUSY;
@@ -139,7 +140,8 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         return null; // the session thread writes the ATRN reply
     }
 
-    private void serve(SMTPSession session, CustomerConnection customer, List<Domain> requested, OdmrSessionLog.Entry entry) {
+    private void serve(SMTPSession session, CustomerConnection customer, LoopHandback handback, List<Domain> requested,
+                       OdmrSessionLog.Entry entry) {
         String login = session.getUsername().asString();
         String domains = requested.stream().map(Domain::asString).collect(Collectors.joining(","));
         String code = "451";
@@ -158,17 +160,21 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             }
             if (refusal != null) {
                 code = refusal.getRetCode();
-                customer.stopListening();
-                int stray = customer.discardPending();
-                if (stray > 0) {
-                    LOGGER.warn("{} line(s) sent before the ATRN reply were discarded", stray);
-                }
                 // Released before the reply goes out, so an immediate retry finds the domain free.
                 claim.ifPresent(DomainLeases.DomainLease::close);
                 // Recorded before the reply goes out: the client's next command may be answered
                 // (and recorded) by the event loop as soon as it has this one.
                 entry.replied(code);
-                customer.reply(refusal);
+                Response finalRefusal = refusal;
+                handback.run(() -> {
+                    customer.stopListening();
+                    List<String> early = customer.takePending();
+                    customer.reply(finalRefusal);
+                    if (!early.isEmpty()) {
+                        LOGGER.warn("{} line(s) were sent before the ATRN reply; each got 503 (QUIT: 221)", early.size());
+                        LoopHandback.answerEarlyLines(session, early, "ATRN");
+                    }
+                });
                 return;
             }
             code = "250";

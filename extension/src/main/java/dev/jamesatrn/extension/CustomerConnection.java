@@ -79,11 +79,16 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
         }
     }
 
-    /** Lines the customer sent before we turned the line around: a protocol error, dropped. */
-    int discardPending() {
-        int count = received.size();
+    /** Lines the client sent before the ATRN reply (a protocol error), taken out to be answered. */
+    List<String> takePending() {
+        List<String> lines = new ArrayList<>();
+        for (Object item : received) {
+            if (item instanceof String line) {
+                lines.add(stripEol(line));
+            }
+        }
         received.removeIf(item -> item != DISCONNECTED);
-        return count;
+        return lines;
     }
 
     void reply(Response response) {

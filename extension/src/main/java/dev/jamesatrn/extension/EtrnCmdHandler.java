@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 import javax.inject.Inject;
@@ -30,8 +29,9 @@ import dev.jamesatrn.mailets.AtrnMetrics;
  * parked mail goes out over a NEW connection to its MX (or its configured {@code etrnRelay}),
  * under the same claim as ATRN, so ETRN and ATRN never drain one domain at once and a customer
  * can use either. Syntax and policy (500/501/459) are decided here on the event loop; the claim,
- * the count and the DNS lookup happen on a session thread, which writes the 251/253/458 itself.
- * Until then the connection reads nothing, so no reply can overtake the ETRN's.
+ * the count and the DNS lookup happen on a session thread; the 251/253/458 is written on the
+ * connection's event loop ({@link LoopHandback}), with the answers to any lines pipelined behind
+ * ETRN, so no reply can overtake the ETRN's.
  */
 public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtension {
     private static final Logger LOGGER = LoggerFactory.getLogger(EtrnCmdHandler.class);
@@ -117,7 +117,8 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         session.pushLineHandler((LineHandler<SMTPSession>) (s, line) -> heldBack.offer(new String(line, StandardCharsets.US_ASCII).trim()));
         transport.setReadable(false);
         String helloName = session.getConfiguration().getHelloName();
-        boolean submitted = sessions.submit(() -> serve(session, transport, heldBack, nodeText, domains, helloName));
+        LoopHandback handback = LoopHandback.ofCurrentLoop();
+        boolean submitted = sessions.submit(() -> serve(session, transport, handback, heldBack, nodeText, domains, helloName));
         if (!submitted) {
             session.popLineHandler();
             transport.setReadable(true);
@@ -139,35 +140,26 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     }
 
     /**
-     * Lines the client pipelined behind ETRN that were already read: kept, to be answered after
-     * the ETRN reply in order. One that arrives after they were answered (possible only in the
-     * instant before the handler is removed) is answered at once, so no line goes unanswered.
+     * Lines the client pipelined behind ETRN: kept, to be answered after the ETRN reply, in order.
+     * Only the event loop touches it (offer from the line handler, takeAll from the handback).
      */
     private static final class HeldBack {
         private final List<String> lines = new ArrayList<>();
-        private boolean answered;
 
-        synchronized Response offer(String line) {
-            if (answered) {
-                return replyTo(line);
-            }
+        Response offer(String line) {
             lines.add(line);
             return null;
         }
 
-        synchronized List<String> takeAll() {
-            answered = true;
-            return List.copyOf(lines);
-        }
-
-        static Response replyTo(String line) {
-            String verb = line.split("\\s+", 2)[0].toUpperCase(Locale.ROOT);
-            return verb.equals("QUIT") ? OdmrReplies.ETRN_QUIT : OdmrReplies.etrnHeldBack(SmtpPeer.abbreviate(verb));
+        List<String> takeAll() {
+            List<String> all = List.copyOf(lines);
+            lines.clear();
+            return all;
         }
     }
 
-    private void serve(SMTPSession session, ProtocolTransport transport, HeldBack heldBack, String nodeText,
-                       List<Domain> domains, String helloName) {
+    private void serve(SMTPSession session, ProtocolTransport transport, LoopHandback handback, HeldBack heldBack,
+                       String nodeText, List<Domain> domains, String helloName) {
         EtrnDelivery.Started started;
         try {
             started = delivery.start(nodeText, domains, session.getSessionID());
@@ -176,30 +168,19 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             started = new EtrnDelivery.Started(OdmrReplies.etrnCannotQueue(nodeText, "internal error, try again later"), List.of());
         }
         metrics.etrnReply(started.reply().getRetCode());
-        try {
-            transport.writeResponse(started.reply(), session);
-            answerHeldBack(session, transport, heldBack);
-        } catch (RuntimeException e) {
-            LOGGER.debug("The ETRN client left before its reply: {}", e.getMessage());
-        }
+        Response reply = started.reply();
+        handback.run(() -> {
+            try {
+                transport.writeResponse(reply, session);
+                if (LoopHandback.answerEarlyLines(session, heldBack.takeAll(), "ETRN")) {
+                    session.popLineHandler();
+                    transport.setReadable(true);
+                }
+            } catch (RuntimeException e) {
+                LOGGER.debug("The ETRN client left before its reply: {}", e.getMessage());
+            }
+        });
         LOGGER.info("ETRN {} from {}: {}", nodeText, OdmrSessionLog.remoteAddress(session), started.reply().getLines().get(0));
         delivery.deliver(started.jobs(), helloName);
-    }
-
-    /**
-     * Commands pipelined behind ETRN cannot be run from this thread (James runs command handlers
-     * on the connection's event loop only): each gets a 503 asking for it again, except QUIT,
-     * which is honoured. Then the connection reads again.
-     */
-    private static void answerHeldBack(SMTPSession session, ProtocolTransport transport, HeldBack heldBack) {
-        for (String line : heldBack.takeAll()) {
-            Response reply = HeldBack.replyTo(line);
-            transport.writeResponse(reply, session);
-            if (reply.isEndSession()) {
-                return;
-            }
-        }
-        session.popLineHandler();
-        transport.setReadable(true);
     }
 }

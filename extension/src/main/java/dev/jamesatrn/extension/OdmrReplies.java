@@ -75,11 +75,12 @@ final class OdmrReplies {
         return reply("459", "4.7.1 Node " + node + " not allowed: " + why);
     }
 
-    static Response etrnHeldBack(String verb) {
-        return reply("503", "5.5.1 " + verb + " was pipelined behind ETRN and not processed; send it again");
+    /** A command the client sent before the reply to ATRN or ETRN (which must be waited for). */
+    static Response pipelinedBehind(String command, String verb) {
+        return reply("503", "5.5.1 " + verb + " was pipelined behind " + command + " and not processed; send it again");
     }
 
-    static final Response ETRN_QUIT = closing("221", "2.0.0 Bye");
+    static final Response BYE = closing("221", "2.0.0 Bye");
 
     static Response unknownVerb(String verb) {
         return reply("502", "5.5.1 " + verb + " is not available on the ODMR port; use EHLO, AUTH, STARTTLS, ATRN, ETRN or QUIT");

@@ -37,14 +37,15 @@ import java.util.stream.IntStream;
  *
  * <p>Settings (system properties): bench.messages [2000], bench.size [10240], bench.backlog
  * [100000], bench.bigMessages [200], bench.bigSize [5242880], bench.sessions [20],
- * bench.probes [200], bench.warmup [2000], bench.skip (comma list of:
+ * bench.probes [200], bench.warmup [2000], bench.rounds [3], bench.replySamples [41], bench.store
+ * [the sample's repositoryUrlPrefix], bench.jfr [no recording], bench.skip (comma list of:
  * remote,postfix,backlog,memory,isolation).
  */
 public final class DrainBenchmark {
     private static final String HOST = "127.0.0.1";
     private static final String DOMAIN = "customer.example";
     private static final String SECRET = "bench-secret";
-    private static final int REPLY_SAMPLES = 11;
+    private static final int REPLY_SAMPLES = Integer.getInteger("bench.replySamples", 41);
 
     private final int messages = Integer.getInteger("bench.messages", 2000);
     private final int size = Integer.getInteger("bench.size", 10240);
@@ -54,6 +55,7 @@ public final class DrainBenchmark {
     private final int sessions = Integer.getInteger("bench.sessions", 20);
     private final int probes = Integer.getInteger("bench.probes", 200);
     private final int warmup = Integer.getInteger("bench.warmup", 2000);
+    private final int rounds = Integer.getInteger("bench.rounds", 3);
     private final List<String> skip = List.of(System.getProperty("bench.skip", "").split(","));
     private final List<String[]> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
@@ -98,26 +100,12 @@ public final class DrainBenchmark {
                     notes.add("Warm-up: " + warmup + " messages were parked and drained, and " + warmup
                         + " more delivered by RemoteDelivery, before anything was measured (JIT compilation).");
                 }
-                Duration inbound = injectAndAwait(ports, DOMAIN, messages, message);
-                double inboundRate = messages / seconds(inbound);
-                row("James inbound SMTP into the ATRN store", rate(inboundRate), mb(messages * (long) size, inbound), "1 connection, " + messages + " messages");
-
-                Drain empty = drain(ports, DOMAIN, messages);
-                row("ATRN drain, one session", rate(empty.perSecond()), String.format(Locale.ROOT, "%.1f MB/s", empty.megabytesPerSecond()),
-                    "250 after " + millis(empty.toReply()) + ", first message after " + millis(empty.toFirst()));
-                row("ratio drain / inbound", ratio(empty.perSecond() / inboundRate), "", "");
-                row("where a drained message's time goes", "", "", lastBreakdown);
-
-                if (!skip.contains("remote")) {
-                    double remote = remoteDelivery(ports, sink, message, messages);
-                    row("RemoteDelivery (gateway) from the same store to the same sink", rate(remote), "", "10 delivery threads, as James's sample");
-                    row("ratio drain / RemoteDelivery", ratio(empty.perSecond() / remote), "", "target >= 1.5");
-                }
+                sideBySide(james, ports, sink, message);
                 if (!skip.contains("isolation")) {
                     isolation(ports, message);
                 }
                 if (!skip.contains("backlog")) {
-                    independence(ports, message);
+                    independence(james, ports, message);
                 }
             }
             if (!skip.contains("postfix")) {
@@ -128,6 +116,63 @@ public final class DrainBenchmark {
             memory(work.resolve("memory"));
         }
         report();
+    }
+
+    /**
+     * Rows 1 to 3: inbound, drain and RemoteDelivery, each measured {@code rounds} times in turn;
+     * the rows give the median round, so one slow moment of the shared machine does not decide
+     * a ratio, and the notes give every round.
+     */
+    private void sideBySide(JamesProcess james, JamesProcess.Ports ports, SmtpSink sink, byte[] message) throws Exception {
+        List<Double> inboundRates = new ArrayList<>();
+        List<Drain> drains = new ArrayList<>();
+        List<String> breakdowns = new ArrayList<>();
+        List<Double> remoteRates = new ArrayList<>();
+        Optional<Path> recording = Optional.ofNullable(System.getProperty("bench.jfr")).map(Path::of);
+        for (int round = 0; round < rounds; round++) {
+            inboundRates.add(messages / seconds(injectAndAwait(ports, DOMAIN, messages, message)));
+            boolean profiled = round == 0 && recording.isPresent();
+            if (profiled) {
+                jcmd(james.pid(), "JFR.start", "name=drain", "settings=profile");
+            }
+            drains.add(drain(ports, DOMAIN, messages));
+            breakdowns.add(lastBreakdown);
+            if (profiled) {
+                jcmd(james.pid(), "JFR.dump", "name=drain", "filename=" + recording.get().toAbsolutePath());
+                jcmd(james.pid(), "JFR.stop", "name=drain");
+                notes.add("Profiled: the first measured drain was recorded by Flight Recorder into " + recording.get());
+            }
+            if (!skip.contains("remote")) {
+                remoteRates.add(remoteDelivery(ports, sink, message, messages));
+            }
+        }
+        double inboundRate = median(inboundRates);
+        List<Double> drainRates = drains.stream().map(Drain::perSecond).toList();
+        int middle = drainRates.indexOf(median(drainRates));
+        Drain drain = drains.get(middle);
+        String of = rounds > 1 ? " (median of " + rounds + " rounds)" : "";
+        row("James inbound SMTP into the ATRN store" + of, rate(inboundRate), mb((long) (inboundRate * size), Duration.ofSeconds(1)),
+            "1 connection, " + messages + " messages");
+        row("ATRN drain, one session" + of, rate(drain.perSecond()), String.format(Locale.ROOT, "%.1f MB/s", drain.megabytesPerSecond()),
+            "250 after " + millis(drain.toReply()) + ", first message after " + millis(drain.toFirst()));
+        row("ratio drain / inbound", ratio(drain.perSecond() / inboundRate), "", "");
+        row("where a drained message's time goes", "", "", breakdowns.get(middle));
+        if (!remoteRates.isEmpty()) {
+            double remote = median(remoteRates);
+            row("RemoteDelivery (gateway) from the same store to the same sink" + of, rate(remote), "", "10 delivery threads, as James's sample");
+            row("ratio drain / RemoteDelivery", ratio(drain.perSecond() / remote), "", "target >= 1.5");
+            notes.add("Rounds (drain / RemoteDelivery, msg/s): " + IntStream.range(0, rounds)
+                .mapToObj(i -> rate(drainRates.get(i)) + " / " + rate(remoteRates.get(i)) + " = " + ratio(drainRates.get(i) / remoteRates.get(i)))
+                .collect(Collectors.joining("; ")) + ".");
+        } else if (rounds > 1) {
+            notes.add("Rounds (drain, msg/s): " + drainRates.stream().map(DrainBenchmark::rate).collect(Collectors.joining(", ")) + ".");
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
     }
 
     // ---- James configuration for the benchmark (the samples plus benchmark domains) ----
@@ -142,7 +187,7 @@ public final class DrainBenchmark {
         }
         // where the latency probes' messages are parked, out of the measured domains' way
         domains.append("<domain name=\"probes.example\"><login>bench</login></domain>");
-        Files.writeString(conf.resolve("atrn.xml"), "<atrn><logins>"
+        Files.writeString(conf.resolve("atrn.xml"), "<atrn><repositoryUrlPrefix>" + storePrefix() + "</repositoryUrlPrefix><logins>"
             + "<login name=\"customer\" secret=\"" + SECRET + "\"/><login name=\"bench\" secret=\"" + SECRET + "\"/>"
             + "<login name=\"backlog\" secret=\"" + SECRET + "\"/></logins><domains>" + domains + "</domains></atrn>");
         // The sample's one RemoteDelivery, pointed at the sink as a gateway: a second RemoteDelivery
@@ -303,16 +348,16 @@ public final class DrainBenchmark {
 
     // ---- 5: independence from other domains' backlog ----
 
-    private void independence(JamesProcess.Ports ports, byte[] message) throws Exception {
+    private void independence(JamesProcess james, JamesProcess.Ports ports, byte[] message) throws Exception {
         // The empty case is measured again here, right before the backlog is parked: compared
         // with the first drain of the run, a drain made after the isolation phase ran on a JVM
         // warmed up further and came out faster, which is not what this row is about.
-        Duration emptyReply = medianAtrnReply(ports, message);
+        Duration emptyReply = medianAtrnReply(james, ports, message);
         injectAndAwait(ports, DOMAIN, messages, message);
         Drain empty = drain(ports, DOMAIN, messages);
         byte[] small = realisticMessage(2048);
         Duration parking = injectAndAwaitSpread(ports, backlog, small);
-        Duration loadedReply = medianAtrnReply(ports, message);
+        Duration loadedReply = medianAtrnReply(james, ports, message);
         injectAndAwait(ports, DOMAIN, messages, message);
         Drain loaded = drain(ports, DOMAIN, messages);
         row("ATRN 250 latency (median of " + REPLY_SAMPLES + "), empty / " + backlog + " other messages parked",
@@ -323,7 +368,8 @@ public final class DrainBenchmark {
     }
 
     /** One ATRN's reply time is a single sample of a few ms: the median of several is the number to compare. */
-    private Duration medianAtrnReply(JamesProcess.Ports ports, byte[] message) throws Exception {
+    private Duration medianAtrnReply(JamesProcess james, JamesProcess.Ports ports, byte[] message) throws Exception {
+        settle(james.pid());
         List<Long> nanos = new ArrayList<>();
         for (int i = 0; i < REPLY_SAMPLES; i++) {
             String domain = "bench-" + (i % sessions) + ".example";
@@ -331,7 +377,39 @@ public final class DrainBenchmark {
             nanos.add(drain(ports, domain, 1).toReply().toNanos());
         }
         Collections.sort(nanos);
+        notes.add("ATRN 250 latency samples, sorted (ms): " + nanos.stream().map(n -> String.format(Locale.ROOT, "%.2f", n / 1e6))
+            .collect(Collectors.joining(" ")) + ".");
         return Duration.ofNanos(nanos.get(nanos.size() / 2));
+    }
+
+    /**
+     * Before the 250 latency samples: whatever was just written reaches the disk ({@code sync}) and
+     * James's process goes quiet (under 5% of a core over one second, read from /proc), so that
+     * neither case of the comparison runs while the kernel writes back or James finishes parking.
+     */
+    private static void settle(long pid) throws IOException, InterruptedException {
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+        Path stat = Path.of("/proc", String.valueOf(pid), "stat");
+        if (!Files.exists(stat)) {
+            return;
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long previous = cpuTicks(stat);
+        int quiet = 0;
+        while (quiet < 4 && System.nanoTime() < deadline) {
+            // a sampling period of the process's CPU time, not a wait for an event
+            Thread.sleep(250);
+            long now = cpuTicks(stat);
+            quiet = now - previous <= 1 ? quiet + 1 : 0;
+            previous = now;
+        }
+    }
+
+    /** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    private static long cpuTicks(Path stat) throws IOException {
+        String line = Files.readString(stat);
+        String[] fields = line.substring(line.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     private Duration injectAndAwaitSpread(JamesProcess.Ports ports, int count, byte[] message) throws Exception {
@@ -453,7 +531,7 @@ public final class DrainBenchmark {
     }
 
     private void report() throws IOException {
-        double drainRate = rows.stream().filter(r -> r[0].equals("ATRN drain, one session")).findFirst()
+        double drainRate = rows.stream().filter(r -> r[0].startsWith("ATRN drain, one session")).findFirst()
             .map(r -> Double.parseDouble(r[1].split(" ")[0])).orElse(0.0);
         postfixRate.ifPresent(rate -> row("ratio drain / Postfix", ratio(drainRate / rate), "", "target >= 1"));
         StringBuilder md = new StringBuilder();
@@ -467,7 +545,7 @@ public final class DrainBenchmark {
             .append(System.getProperty("os.version")).append(", ").append(System.getProperty("java.vm.name")).append(' ')
             .append(System.getProperty("java.version")).append('\n')
             .append("- messages: ").append(messages).append(" of ").append(size).append(" bytes (multipart MIME); James 3.8.1 memory app, ")
-            .append("file:// parked-mail store, James JVM -Xmx1g; every peer on loopback\n\n")
+            .append("parked-mail store `").append(storePrefix()).append("`, James JVM -Xmx1g; every peer on loopback\n\n")
             .append("## Results\n\n| measurement | rate | | notes |\n|---|---|---|---|\n");
         for (String[] r : rows) {
             md.append("| ").append(String.join(" | ", r)).append(" |\n");
@@ -484,6 +562,32 @@ public final class DrainBenchmark {
     }
 
     // ---- helpers ----
+
+    /** Where the benchmark's James parks mail: bench.store, else the sample atrn.xml's repositoryUrlPrefix. */
+    private String storePrefix() throws IOException {
+        String chosen = System.getProperty("bench.store");
+        if (chosen != null) {
+            return chosen;
+        }
+        String sample = Files.readString(root.resolve("config-samples/atrn.xml"));
+        java.util.regex.Matcher prefix = java.util.regex.Pattern.compile("<repositoryUrlPrefix>([^<]+)</repositoryUrlPrefix>").matcher(sample);
+        if (!prefix.find()) {
+            throw new IllegalStateException("config-samples/atrn.xml has no repositoryUrlPrefix");
+        }
+        return prefix.group(1);
+    }
+
+    /** A diagnostic command to the James JVM (Flight Recorder for {@code bench.jfr}). */
+    private static void jcmd(long pid, String... arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+            String.valueOf(pid)));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + output);
+        }
+    }
 
     /** About {@code size} bytes of multipart/alternative mail with a base64 attachment, like real traffic. */
     static byte[] realisticMessage(int size) {

@@ -25,7 +25,7 @@ import org.apache.mailet.Mail;
 @Singleton
 public class FlakyMailRepositoryStore implements MailRepositoryStore {
     static final AtomicBoolean FAILING = new AtomicBoolean();
-    static final String FAILING_URL = "file://var/mail/atrn/other.example";
+    static final String FAILING_URL = "parkedfile://var/mail/atrn/other.example";
 
     private final MemoryMailRepositoryStore delegate;
 

@@ -61,6 +61,31 @@ class HostileInputTest {
         }
     }
 
+    /**
+     * RFC 2920: ATRN must be the last command of a group; lines sent behind it are answered after
+     * its own reply, in order: held back and answered 503 when James read them before the ATRN
+     * reply was ready, run as usual when it read them after.
+     */
+    @Test
+    void commandsPipelinedBehindARefusedAtrnAreAnsweredAfterItInOrder() throws Exception {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+                client.sendRaw("ATRN customer.example\r\nNOOP\r\nRSET\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(client.readReply().get(0)).as("attempt %d", attempt).isEqualTo("453 You have no mail");
+                String noop = client.readReply().get(0);
+                assertThat(noop).matches("250 .*|503 5\\.5\\.1 NOOP was pipelined behind ATRN.*");
+                // once a line ran as usual, the connection was handed back: the next one runs too
+                assertThat(client.readReply().get(0)).matches(noop.startsWith("250") ? "250 .*" : "250 .*|503 5\\.5\\.1 RSET was pipelined behind ATRN.*");
+                // and the session is back to normal
+                assertThat(client.command("NOOP").get(0)).startsWith("250");
+                client.sendRaw("ATRN customer.example\r\nQUIT\r\nNOOP\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertThat(client.readReply().get(0)).isEqualTo("453 You have no mail");
+                assertThat(client.readReply().get(0)).startsWith("221");
+                assertThat(client.closedByPeer()).isTrue();
+            }
+        }
+    }
+
     @Test
     void anOverlongLineIsRefusedAndTheServerKeepsServing() throws Exception {
         try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {

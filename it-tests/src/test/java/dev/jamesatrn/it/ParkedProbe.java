@@ -16,7 +16,7 @@ import org.apache.mailet.Mail;
 
 /** Looks into the parked-mail repositories the way the extension lays them out. */
 public class ParkedProbe implements GuiceProbe {
-    static final String PREFIX = "file://var/mail/atrn/";
+    static final String PREFIX = "parkedfile://var/mail/atrn/";
 
     record Parked(String sender, List<String> recipients, byte[] bytes) {
     }
