@@ -14,7 +14,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import javax.mail.MessagingException;
@@ -69,9 +75,11 @@ public final class ParkedMailClient {
     private boolean offers8BitMime;
     private boolean offersPipelining;
     private int delivered;
-    private int deferred;
-    private int bounced;
+    // also counted by the settler thread
+    private final AtomicInteger deferred = new AtomicInteger();
+    private final AtomicInteger bounced = new AtomicInteger();
     private long bytes;
+    private final Settler settler = new Settler();
 
     public ParkedMailClient(SmtpPeer customer, DomainLeases.DomainLease lease, AtrnConfiguration configuration,
                             ParkedMailStore store, MailetContext mailetContext, String helloName) {
@@ -113,12 +121,12 @@ public final class ParkedMailClient {
     }
 
     private void countDeferred() {
-        deferred++;
+        deferred.incrementAndGet();
         metrics.ifPresent(AtrnMetrics::deferred);
     }
 
     private void countBounced() {
-        bounced++;
+        bounced.incrementAndGet();
         metrics.ifPresent(AtrnMetrics::bounced);
     }
 
@@ -143,9 +151,10 @@ public final class ParkedMailClient {
             broken = Optional.of("parked mail could not be read: " + e.getMessage());
             quitQuietly();
         } finally {
+            settler.close();
             customer.close();
         }
-        return new Outcome(delivered, deferred, bounced, bytes, broken);
+        return new Outcome(delivered, deferred.get(), bounced.get(), bytes, broken);
     }
 
     private void hello() throws Broken {
@@ -225,17 +234,118 @@ public final class ParkedMailClient {
                 return;
             }
             Upcoming upcoming = new Upcoming(domain, fresh, tried);
-            Parked current = upcoming.poll();
-            while (current != null) {
-                Parked next;
-                acquireTransferSlot();
-                try {
-                    next = transact(domain, current, upcoming);
-                } finally {
-                    transferSlots.ifPresent(Semaphore::release);
-                    LifecycleUtil.dispose(current.mail());
+            try {
+                Parked current = upcoming.poll();
+                while (current != null) {
+                    Parked next;
+                    acquireTransferSlot();
+                    try {
+                        next = transact(domain, current, upcoming);
+                    } finally {
+                        transferSlots.ifPresent(Semaphore::release);
+                    }
+                    current = next != null ? next : upcoming.poll();
                 }
-                current = next != null ? next : upcoming.poll();
+            } catch (Broken | MessagingException | RuntimeException e) {
+                settler.finishAfter(e);
+                throw e;
+            }
+            settler.finish();
+        }
+    }
+
+    /**
+     * Settles a delivered message (removes it, or bounces and re-parks what is owed) on a helper
+     * thread while the session thread sends the next one: on this store, removing two files was
+     * the largest single cost of a drained message (BENCHMARKS.md). One settlement at most is
+     * outstanding; it is finished before the next message's final dot is sent and before the
+     * drain of a domain ends (so before its claim is released). A crash therefore still leaves at
+     * most one delivered message parked (delivered again later), as without this thread.
+     */
+    private static final class Settler {
+        private ExecutorService thread;
+        private Future<Void> outstanding;
+
+        /** Waits for the previous settlement, then starts this one; if the previous failed, this one runs here, then the failure is thrown. */
+        void submit(Callable<Void> settlement) throws Broken, MessagingException {
+            try {
+                finish();
+            } catch (Broken | MessagingException | RuntimeException e) {
+                runQuietly(settlement, e);
+                throw e;
+            }
+            if (thread == null) {
+                thread = Executors.newSingleThreadExecutor(runnable -> {
+                    Thread settling = new Thread(runnable, Thread.currentThread().getName() + "-settle");
+                    settling.setDaemon(true);
+                    return settling;
+                });
+            }
+            outstanding = thread.submit(settlement);
+        }
+
+        /** Runs a settlement on the calling thread once the outstanding one is done (and even if that one failed). */
+        void runHere(Callable<Void> settlement) throws Broken, MessagingException {
+            try {
+                finish();
+            } catch (Broken | MessagingException | RuntimeException e) {
+                runQuietly(settlement, e);
+                throw e;
+            }
+            try {
+                settlement.call();
+            } catch (Broken | MessagingException | RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void finish() throws Broken, MessagingException {
+            Future<Void> waited = outstanding;
+            outstanding = null;
+            if (waited == null) {
+                return;
+            }
+            try {
+                waited.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Broken("interrupted while settling a delivered message");
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Broken broken) {
+                    throw broken;
+                }
+                if (e.getCause() instanceof MessagingException messaging) {
+                    throw messaging;
+                }
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+
+        /** The drain is already failing with {@code cause}: the outstanding settlement still completes. */
+        void finishAfter(Exception cause) {
+            try {
+                finish();
+            } catch (Broken | MessagingException | RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
+
+        private static void runQuietly(Callable<Void> settlement, Exception cause) {
+            try {
+                settlement.call();
+            } catch (Exception e) {
+                cause.addSuppressed(e);
+            }
+        }
+
+        void close() {
+            if (thread != null) {
+                thread.shutdown();
             }
         }
     }
@@ -276,11 +386,15 @@ public final class ParkedMailClient {
             customer.sendAll(envelope(current));
         }
         Parked[] next = {null};
+        boolean[] settling = {false};
         try {
-            return transact(domain, current.key(), current.mail(), current.size(), upcoming, next);
+            return transact(domain, current.key(), current.mail(), current.size(), upcoming, next, settling);
         } catch (Broken | MessagingException | RuntimeException e) {
             if (next[0] != null) {
                 LifecycleUtil.dispose(next[0].mail());
+            }
+            if (!settling[0]) {
+                LifecycleUtil.dispose(current.mail()); // else the settlement owns it
             }
             throw e;
         }
@@ -295,8 +409,8 @@ public final class ParkedMailClient {
         return group;
     }
 
-    private Parked transact(Domain domain, MailKey key, Mail mail, long size, Upcoming upcoming, Parked[] next)
-            throws Broken, MessagingException {
+    private Parked transact(Domain domain, MailKey key, Mail mail, long size, Upcoming upcoming, Parked[] next,
+                            boolean[] settling) throws Broken, MessagingException {
         List<MailAddress> recipients = new ArrayList<>(mail.getRecipients());
         List<MailAddress> accepted = new ArrayList<>();
         List<MailAddress> stillOwed = new ArrayList<>();
@@ -353,10 +467,24 @@ public final class ParkedMailClient {
         if (transactionOpen) {
             command("RSET", timeouts.command(), "RSET", FINAL);
         }
-        // Without the claim another drainer may be sending this very message: leaving it as it is
-        // risks one duplicate, changing it could lose or multiply recipients.
-        checkClaim(domain);
-        settle(domain, key, mail, refused, stillOwed, lastFailure);
+        Reply reason = lastFailure;
+        Callable<Void> settlement = () -> {
+            try {
+                // Without the claim another drainer may be sending this very message: leaving it
+                // as it is risks one duplicate, changing it could lose or multiply recipients.
+                checkClaim(domain);
+                settle(domain, key, mail, refused, stillOwed, reason);
+                return null;
+            } finally {
+                LifecycleUtil.dispose(mail);
+            }
+        };
+        settling[0] = true;
+        if (next[0] != null) {
+            settler.submit(settlement);
+        } else {
+            settler.runHere(settlement);
+        }
         return next[0];
     }
 
@@ -402,6 +530,9 @@ public final class ParkedMailClient {
             (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CHUNK_SIZE);
         try {
             writeMessage(mail.getMessage(), body);
+            // The previous message is settled before this one can be delivered: whatever
+            // happens, at most one delivered message is still parked (delivered twice after a crash).
+            finishSettlementBeforeEndOfData(mail);
             body.finishWithEndOfData();
         } catch (DotStuffingOutputStream.BrokenWhileWriting e) {
             throw e.cause;
@@ -421,6 +552,16 @@ public final class ParkedMailClient {
             next[0] = next[0].withEnvelopeSent();
         }
         return end;
+    }
+
+    private void finishSettlementBeforeEndOfData(Mail mail) throws Broken {
+        try {
+            settler.finish();
+        } catch (MessagingException | RuntimeException e) {
+            LOGGER.error("The message delivered before {} could not be settled in the store", mail.getName(), e);
+            throw new Broken("the previous message could not be settled in the store (" + e.getMessage()
+                + "); connection dropped before the end of " + mail.getName());
+        }
     }
 
     /**

@@ -2,8 +2,10 @@ package dev.jamesatrn.it;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -34,6 +36,7 @@ class FaultsTest {
     @AfterEach
     void reset(GuiceJamesServer server) throws Exception {
         FlakyMailRepositoryStore.FAILING.set(false);
+        FlakyMailRepositoryStore.FAILING_REMOVE.set(false);
         for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
             server.getProbe(ParkedProbe.class).clear(domain);
         }
@@ -63,6 +66,33 @@ class FaultsTest {
             client.serve(customer);
             assertThat(customer.received).hasSize(1);
         }
+    }
+
+    /**
+     * A delivered message is removed from the store while the next one is sent; when that removal
+     * fails, the next message must not be delivered as well (its end of data is never sent), so a
+     * store failure still leaves at most one delivered message parked.
+     */
+    @Test
+    void aRemovalThatFailsStopsTheDrainBeforeTheNextEndOfData(GuiceJamesServer server) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            PORTS.park(server, "other.example", "alice@other.example", Messages.simple("removal-" + i, "alice@other.example"));
+        }
+        CustomerServer customer = new CustomerServer((step, index, reply) -> {
+            if (step.equals("END") && index == 0) {
+                FlakyMailRepositoryStore.FAILING_REMOVE.set(true);
+            }
+            return Optional.of(reply);
+        });
+        try (OdmrClient client = authenticated("other", "other-secret")) {
+            assertThat(client.command("ATRN other.example").get(0)).startsWith("250");
+            // James drops the connection while the customer reads the next message's data
+            assertThatThrownBy(() -> client.serve(customer)).isInstanceOf(EOFException.class);
+        }
+
+        assertThat(customer.received).extracting(received -> Messages.subject(received.data())).containsExactly("removal-0");
+        FlakyMailRepositoryStore.FAILING_REMOVE.set(false);
+        assertThat(server.getProbe(ParkedProbe.class).count("other.example")).isEqualTo(3);
     }
 
     @Test

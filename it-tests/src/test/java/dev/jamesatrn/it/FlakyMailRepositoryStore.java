@@ -19,12 +19,14 @@ import org.apache.james.mailrepository.memory.MemoryMailRepositoryStore;
 import org.apache.mailet.Mail;
 
 /**
- * James's own repository store with one switch: while {@link #FAILING} is set, reading the
- * repository of {@link #FAILING_URL} fails as an unreachable disk or database would.
+ * James's own repository store with two switches: while {@link #FAILING} is set, reading the
+ * repository of {@link #FAILING_URL} fails as an unreachable disk or database would; while
+ * {@link #FAILING_REMOVE} is set, only removing from it fails.
  */
 @Singleton
 public class FlakyMailRepositoryStore implements MailRepositoryStore {
     static final AtomicBoolean FAILING = new AtomicBoolean();
+    static final AtomicBoolean FAILING_REMOVE = new AtomicBoolean();
     static final String FAILING_URL = "parkedfile://var/mail/atrn/other.example";
 
     private final MemoryMailRepositoryStore delegate;
@@ -94,6 +96,9 @@ public class FlakyMailRepositoryStore implements MailRepositoryStore {
         @Override
         public void remove(MailKey key) throws MessagingException {
             check();
+            if (FAILING_REMOVE.get()) {
+                throw new MessagingException("simulated failure to remove");
+            }
             repository.remove(key);
         }
 
