@@ -268,12 +268,7 @@ public final class ParkedMailClient {
 
         /** Waits for the previous settlement, then starts this one; if the previous failed, this one runs here, then the failure is thrown. */
         void submit(Callable<Void> settlement) throws Broken, MessagingException {
-            try {
-                finish();
-            } catch (Broken | MessagingException | RuntimeException e) {
-                runQuietly(settlement, e);
-                throw e;
-            }
+            finishBefore(settlement);
             if (thread == null) {
                 thread = Executors.newSingleThreadExecutor(runnable -> {
                     Thread settling = new Thread(runnable, Thread.currentThread().getName() + "-settle");
@@ -286,12 +281,7 @@ public final class ParkedMailClient {
 
         /** Runs a settlement on the calling thread once the outstanding one is done (and even if that one failed). */
         void runHere(Callable<Void> settlement) throws Broken, MessagingException {
-            try {
-                finish();
-            } catch (Broken | MessagingException | RuntimeException e) {
-                runQuietly(settlement, e);
-                throw e;
-            }
+            finishBefore(settlement);
             try {
                 settlement.call();
             } catch (Broken | MessagingException | RuntimeException e) {
@@ -335,11 +325,17 @@ public final class ParkedMailClient {
             }
         }
 
-        private static void runQuietly(Callable<Void> settlement, Exception cause) {
+        /** Finishes the outstanding settlement; if it failed, {@code next} still runs (here), then the failure is thrown. */
+        private void finishBefore(Callable<Void> next) throws Broken, MessagingException {
             try {
-                settlement.call();
-            } catch (Exception e) {
-                cause.addSuppressed(e);
+                finish();
+            } catch (Broken | MessagingException | RuntimeException e) {
+                try {
+                    next.call();
+                } catch (Exception alsoFailed) {
+                    e.addSuppressed(alsoFailed);
+                }
+                throw e;
             }
         }
 
