@@ -14,13 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import javax.mail.MessagingException;
@@ -75,11 +69,9 @@ public final class ParkedMailClient {
     private boolean offers8BitMime;
     private boolean offersPipelining;
     private int delivered;
-    // also counted by the settler thread
-    private final AtomicInteger deferred = new AtomicInteger();
-    private final AtomicInteger bounced = new AtomicInteger();
+    private int deferred;
+    private int bounced;
     private long bytes;
-    private final Settler settler = new Settler();
 
     public ParkedMailClient(SmtpPeer customer, DomainLeases.DomainLease lease, AtrnConfiguration configuration,
                             ParkedMailStore store, MailetContext mailetContext, String helloName) {
@@ -121,12 +113,12 @@ public final class ParkedMailClient {
     }
 
     private void countDeferred() {
-        deferred.incrementAndGet();
+        deferred++;
         metrics.ifPresent(AtrnMetrics::deferred);
     }
 
     private void countBounced() {
-        bounced.incrementAndGet();
+        bounced++;
         metrics.ifPresent(AtrnMetrics::bounced);
     }
 
@@ -151,10 +143,9 @@ public final class ParkedMailClient {
             broken = Optional.of("parked mail could not be read: " + e.getMessage());
             quitQuietly();
         } finally {
-            settler.close();
             customer.close();
         }
-        return new Outcome(delivered, deferred.get(), bounced.get(), bytes, broken);
+        return new Outcome(delivered, deferred, bounced, bytes, broken);
     }
 
     private void hello() throws Broken {
@@ -234,114 +225,17 @@ public final class ParkedMailClient {
                 return;
             }
             Upcoming upcoming = new Upcoming(domain, fresh, tried);
-            try {
-                Parked current = upcoming.poll();
-                while (current != null) {
-                    Parked next;
-                    acquireTransferSlot();
-                    try {
-                        next = transact(domain, current, upcoming);
-                    } finally {
-                        transferSlots.ifPresent(Semaphore::release);
-                    }
-                    current = next != null ? next : upcoming.poll();
-                }
-            } catch (Broken | MessagingException | RuntimeException e) {
-                settler.finishAfter(e);
-                throw e;
-            }
-            settler.finish();
-        }
-    }
-
-    /**
-     * Settles a delivered message (removes it, or bounces and re-parks what is owed) on a helper
-     * thread while the session thread sends the next one: on this store, removing two files was
-     * the largest single cost of a drained message (BENCHMARKS.md). One settlement at most is
-     * outstanding; it is finished before the next message's final dot is sent and before the
-     * drain of a domain ends (so before its claim is released). A crash therefore still leaves at
-     * most one delivered message parked (delivered again later), as without this thread.
-     */
-    private static final class Settler {
-        private ExecutorService thread;
-        private Future<Void> outstanding;
-
-        /** Waits for the previous settlement, then starts this one; if the previous failed, this one runs here, then the failure is thrown. */
-        void submit(Callable<Void> settlement) throws Broken, MessagingException {
-            finishBefore(settlement);
-            if (thread == null) {
-                thread = Executors.newSingleThreadExecutor(runnable -> {
-                    Thread settling = new Thread(runnable, Thread.currentThread().getName() + "-settle");
-                    settling.setDaemon(true);
-                    return settling;
-                });
-            }
-            outstanding = thread.submit(settlement);
-        }
-
-        /** Runs a settlement on the calling thread once the outstanding one is done (and even if that one failed). */
-        void runHere(Callable<Void> settlement) throws Broken, MessagingException {
-            finishBefore(settlement);
-            try {
-                settlement.call();
-            } catch (Broken | MessagingException | RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        void finish() throws Broken, MessagingException {
-            Future<Void> waited = outstanding;
-            outstanding = null;
-            if (waited == null) {
-                return;
-            }
-            try {
-                waited.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Broken("interrupted while settling a delivered message");
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof Broken broken) {
-                    throw broken;
-                }
-                if (e.getCause() instanceof MessagingException messaging) {
-                    throw messaging;
-                }
-                if (e.getCause() instanceof RuntimeException runtime) {
-                    throw runtime;
-                }
-                throw new IllegalStateException(e.getCause());
-            }
-        }
-
-        /** The drain is already failing with {@code cause}: the outstanding settlement still completes. */
-        void finishAfter(Exception cause) {
-            try {
-                finish();
-            } catch (Broken | MessagingException | RuntimeException e) {
-                cause.addSuppressed(e);
-            }
-        }
-
-        /** Finishes the outstanding settlement; if it failed, {@code next} still runs (here), then the failure is thrown. */
-        private void finishBefore(Callable<Void> next) throws Broken, MessagingException {
-            try {
-                finish();
-            } catch (Broken | MessagingException | RuntimeException e) {
+            Parked current = upcoming.poll();
+            while (current != null) {
+                Parked next;
+                acquireTransferSlot();
                 try {
-                    next.call();
-                } catch (Exception alsoFailed) {
-                    e.addSuppressed(alsoFailed);
+                    next = transact(domain, current, upcoming);
+                } finally {
+                    transferSlots.ifPresent(Semaphore::release);
+                    LifecycleUtil.dispose(current.mail());
                 }
-                throw e;
-            }
-        }
-
-        void close() {
-            if (thread != null) {
-                thread.shutdown();
+                current = next != null ? next : upcoming.poll();
             }
         }
     }
@@ -382,15 +276,11 @@ public final class ParkedMailClient {
             customer.sendAll(envelope(current));
         }
         Parked[] next = {null};
-        boolean[] settling = {false};
         try {
-            return transact(domain, current.key(), current.mail(), current.size(), upcoming, next, settling);
+            return transact(domain, current.key(), current.mail(), current.size(), upcoming, next);
         } catch (Broken | MessagingException | RuntimeException e) {
             if (next[0] != null) {
                 LifecycleUtil.dispose(next[0].mail());
-            }
-            if (!settling[0]) {
-                LifecycleUtil.dispose(current.mail()); // else the settlement owns it
             }
             throw e;
         }
@@ -405,8 +295,8 @@ public final class ParkedMailClient {
         return group;
     }
 
-    private Parked transact(Domain domain, MailKey key, Mail mail, long size, Upcoming upcoming, Parked[] next,
-                            boolean[] settling) throws Broken, MessagingException {
+    private Parked transact(Domain domain, MailKey key, Mail mail, long size, Upcoming upcoming, Parked[] next)
+            throws Broken, MessagingException {
         List<MailAddress> recipients = new ArrayList<>(mail.getRecipients());
         List<MailAddress> accepted = new ArrayList<>();
         List<MailAddress> stillOwed = new ArrayList<>();
@@ -463,23 +353,19 @@ public final class ParkedMailClient {
         if (transactionOpen) {
             command("RSET", timeouts.command(), "RSET", FINAL);
         }
-        Reply reason = lastFailure;
-        Callable<Void> settlement = () -> {
-            try {
-                // Without the claim another drainer may be sending this very message: leaving it
-                // as it is risks one duplicate, changing it could lose or multiply recipients.
-                checkClaim(domain);
-                settle(domain, key, mail, refused, stillOwed, reason);
-                return null;
-            } finally {
-                LifecycleUtil.dispose(mail);
+        // Without the claim another drainer may be sending this very message: leaving it as it is
+        // risks one duplicate, changing it could lose or multiply recipients.
+        checkClaim(domain);
+        try {
+            settle(domain, key, mail, refused, stillOwed, lastFailure);
+        } catch (MessagingException e) {
+            if (next[0] != null && next[0].envelopeSent()) {
+                // The next message's MAIL/RCPT/DATA are already out: a QUIT now could land in its
+                // data, so the connection is dropped, which aborts that transaction (RFC 5321 4.1.1.4).
+                LOGGER.error("Delivered {} could not be settled in the store; it stays parked", key.asString(), e);
+                throw new Broken("the store failed after a delivery (" + e.getMessage() + "); connection dropped, the rest stays parked");
             }
-        };
-        settling[0] = true;
-        if (next[0] != null) {
-            settler.submit(settlement);
-        } else {
-            settler.runHere(settlement);
+            throw e;
         }
         return next[0];
     }
@@ -526,9 +412,6 @@ public final class ParkedMailClient {
             (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CHUNK_SIZE);
         try {
             writeMessage(mail.getMessage(), body);
-            // The previous message is settled before this one can be delivered: whatever
-            // happens, at most one delivered message is still parked (delivered twice after a crash).
-            finishSettlementBeforeEndOfData(mail);
             body.finishWithEndOfData();
         } catch (DotStuffingOutputStream.BrokenWhileWriting e) {
             throw e.cause;
@@ -548,16 +431,6 @@ public final class ParkedMailClient {
             next[0] = next[0].withEnvelopeSent();
         }
         return end;
-    }
-
-    private void finishSettlementBeforeEndOfData(Mail mail) throws Broken {
-        try {
-            settler.finish();
-        } catch (MessagingException | RuntimeException e) {
-            LOGGER.error("The message delivered before {} could not be settled in the store", mail.getName(), e);
-            throw new Broken("the previous message could not be settled in the store (" + e.getMessage()
-                + "); connection dropped before the end of " + mail.getName());
-        }
     }
 
     /**

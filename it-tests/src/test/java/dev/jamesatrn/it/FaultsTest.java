@@ -69,9 +69,10 @@ class FaultsTest {
     }
 
     /**
-     * A delivered message is removed from the store while the next one is sent; when that removal
-     * fails, the next message must not be delivered as well (its end of data is never sent), so a
-     * store failure still leaves at most one delivered message parked.
+     * The next message's envelope is already out when a delivered message is removed; when that
+     * removal fails, the next message must not be delivered as well (no QUIT inside its data, no
+     * end of data: the connection is dropped), so a store failure leaves at most one delivered
+     * message parked.
      */
     @Test
     void aRemovalThatFailsStopsTheDrainBeforeTheNextEndOfData(GuiceJamesServer server) throws Exception {
