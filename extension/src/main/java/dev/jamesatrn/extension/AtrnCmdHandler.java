@@ -167,12 +167,17 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 entry.replied(code);
                 Response finalRefusal = refusal;
                 handback.run(() -> {
-                    customer.stopListening();
-                    List<String> early = customer.takePending();
-                    customer.reply(finalRefusal);
-                    if (!early.isEmpty()) {
-                        LOGGER.warn("{} line(s) were sent before the ATRN reply; each got 503 (QUIT: 221)", early.size());
-                        LoopHandback.answerEarlyLines(session, early, "ATRN");
+                    try {
+                        customer.stopListening();
+                        List<String> early = customer.takePending();
+                        customer.reply(finalRefusal);
+                        if (!early.isEmpty()) {
+                            LOGGER.warn("{} line(s) were sent before the ATRN reply; each got 503 (QUIT: 221)", early.size());
+                            LoopHandback.answerEarlyLines(session, early, "ATRN");
+                        }
+                    } catch (RuntimeException e) {
+                        // James 3.8.1 throws when the channel is already torn down: nobody is left to answer
+                        LOGGER.debug("The ATRN client left before its reply: {}", e.getMessage());
                     }
                 });
                 return;

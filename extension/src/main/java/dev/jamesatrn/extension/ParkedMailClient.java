@@ -415,9 +415,10 @@ public final class ParkedMailClient {
             body.finishWithEndOfData();
         } catch (DotStuffingOutputStream.BrokenWhileWriting e) {
             throw e.cause;
-        } catch (IOException | MessagingException e) {
+        } catch (IOException | MessagingException | RuntimeException e) {
             // The customer already has part of the message: the only safe end is to drop the
             // connection before the final dot (RFC 5321 section 4.1.1.4), leaving it parked.
+            // (James's file streams report a file that vanished as a RuntimeException.)
             throw new Broken("parked message " + mail.getName() + " unreadable mid-DATA (" + e.getMessage()
                 + "); connection dropped");
         }

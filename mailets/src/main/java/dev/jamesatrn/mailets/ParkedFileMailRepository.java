@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.util.Optional;
 
 import javax.inject.Inject;
@@ -82,17 +83,24 @@ public class ParkedFileMailRepository extends FileMailRepository {
         streams.init();
     }
 
+    /**
+     * The message file is checked here, not only when its bytes are first read: a message whose
+     * envelope is readable but whose content is not must fail now, so that a drain skips it (it
+     * stays parked for the operator) instead of failing in the middle of DATA every time.
+     */
     @Override
     public Mail retrieve(MailKey key) throws MessagingException {
         Object stored;
         try {
             stored = objects.get(key.asString());
         } catch (RuntimeException e) {
-            if (causedByMissingFile(e)) {
+            if (causedByMissingFile(e) && !objects.exists(key.asString())) {
                 return null; // removed meanwhile
             }
-            throw new MessagingException("Parked message " + key.asString() + " in " + destination
-                + " cannot be read; its files are kept: " + e.getMessage(), e);
+            throw unreadable(key, e);
+        }
+        if (!streams.readable(key.asString())) {
+            throw unreadable(key, new IOException("its message file is missing or not readable"));
         }
         if (!(stored instanceof MailImpl mail)) {
             // not written by James's MailImpl: let James's own code handle it
@@ -100,6 +108,11 @@ public class ParkedFileMailRepository extends FileMailRepository {
         }
         mail.setMessageNoCopy(new MimeMessageWrapper(new MimeMessageStreamRepositorySource(streams, destination, key.asString())));
         return mail;
+    }
+
+    private MessagingException unreadable(MailKey key, Exception cause) {
+        return new MessagingException("Parked message " + key.asString() + " in " + destination
+            + " cannot be read; its files are kept: " + cause.getMessage(), cause);
     }
 
     private static boolean causedByMissingFile(Throwable e) {
@@ -112,6 +125,14 @@ public class ParkedFileMailRepository extends FileMailRepository {
         protected InputStream getInputStream(String key) throws IOException {
             return new BufferedInputStream(super.getInputStream(key), READ_BUFFER);
         }
+
+        boolean exists(String key) {
+            try {
+                return Files.exists(getFile(key).toPath());
+            } catch (IOException e) {
+                return true;
+            }
+        }
     }
 
     /** James's message files, read through a buffer (javax.mail reads headers byte by byte). */
@@ -119,6 +140,14 @@ public class ParkedFileMailRepository extends FileMailRepository {
         @Override
         protected InputStream getInputStream(String key) throws IOException {
             return new BufferedInputStream(super.getInputStream(key), READ_BUFFER);
+        }
+
+        boolean readable(String key) {
+            try {
+                return Files.isReadable(getFile(key).toPath());
+            } catch (IOException e) {
+                return false;
+            }
         }
     }
 }

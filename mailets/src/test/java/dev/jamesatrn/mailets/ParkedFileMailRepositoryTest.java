@@ -150,6 +150,22 @@ class ParkedFileMailRepositoryTest implements MailRepositoryContract {
         assertThat(repository.list()).toIterable().containsExactly(MAIL_1);
     }
 
+    /** Else it would fail only mid-DATA, in every drain, holding the rest of the domain back. */
+    @Test
+    void missingMessageFileIsReportedAtRetrieve() throws Exception {
+        repository.store(createMail(MAIL_1));
+        try (Stream<Path> files = Files.list(base.resolve(PATH.asString()))) {
+            for (Path content : files.filter(file -> file.getFileName().toString().endsWith(".FileStreamStore")).toList()) {
+                Files.delete(content);
+            }
+        }
+
+        assertThatThrownBy(() -> repository.retrieve(MAIL_1))
+            .isInstanceOf(MessagingException.class)
+            .hasMessageContaining("message file is missing");
+        assertThat(repository.list()).toIterable().containsExactly(MAIL_1);
+    }
+
     @Test
     void messageRemovedMeanwhileIsNull() throws Exception {
         repository.store(createMail(MAIL_1));
