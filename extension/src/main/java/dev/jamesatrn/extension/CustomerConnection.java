@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -83,8 +84,8 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     List<String> takePending() {
         List<String> lines = new ArrayList<>();
         for (Object item : received) {
-            if (item instanceof String line) {
-                lines.add(stripEol(line));
+            if (item instanceof String) {
+                lines.add(stripEol((String) item));
             }
         }
         received.removeIf(item -> item != DISCONNECTED);
@@ -101,9 +102,9 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
             throw new Broken("connection closed by the customer");
         }
         Object unasked = received.peek();
-        if (unasked instanceof String line) {
+        if (unasked instanceof String) {
             // A reply nobody asked for would shift every later reply onto the wrong command.
-            throw new Broken("the customer sent a line nobody asked for: " + SmtpPeer.abbreviate(stripEol(line)));
+            throw new Broken("the customer sent a line nobody asked for: " + SmtpPeer.abbreviate(stripEol((String) unasked)));
         }
         transport.writeResponse(new CommandLines(List.copyOf(commandLines)), session);
     }
@@ -196,7 +197,17 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     }
 
     /** Command lines the provider sends as the client (no reply code): James writes each followed by CRLF. */
-    private record CommandLines(List<String> lines) implements Response {
+    private static final class CommandLines implements Response {
+        private final List<String> lines;
+
+        CommandLines(List<String> lines) {
+            this.lines = lines;
+        }
+
+        List<String> lines() {
+            return lines;
+        }
+
         @Override
         public String getRetCode() {
             return "";
@@ -210,6 +221,27 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
         @Override
         public boolean isEndSession() {
             return false;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof CommandLines)) {
+                return false;
+            }
+            return Objects.equals(lines, ((CommandLines) o).lines);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hashCode(lines);
+        }
+
+        @Override
+        public String toString() {
+            return "CommandLines[lines=" + lines + "]";
         }
     }
 

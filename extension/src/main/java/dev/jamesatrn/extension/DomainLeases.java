@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -54,7 +55,29 @@ public class DomainLeases {
     }
 
     /** A parsed owner string. */
-    public record Owner(String node, Purpose purpose, String id) {
+    public static final class Owner {
+        private final String node;
+        private final Purpose purpose;
+        private final String id;
+
+        public Owner(String node, Purpose purpose, String id) {
+            this.node = node;
+            this.purpose = purpose;
+            this.id = id;
+        }
+
+        public String node() {
+            return node;
+        }
+
+        public Purpose purpose() {
+            return purpose;
+        }
+
+        public String id() {
+            return id;
+        }
+
         String asString() {
             return node + SEPARATOR + purpose.name() + SEPARATOR + id;
         }
@@ -69,6 +92,28 @@ public class DomainLeases {
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Owner)) {
+                return false;
+            }
+            Owner other = (Owner) o;
+            return Objects.equals(node, other.node) && purpose == other.purpose && Objects.equals(id, other.id);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(node, purpose, id);
+        }
+
+        @Override
+        public String toString() {
+            return "Owner[node=" + node + ", purpose=" + purpose + ", id=" + id + "]";
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 import javax.inject.Inject;
 
@@ -136,7 +137,7 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         return configuration.domains().stream()
             .filter(domain -> domain.equals(node) || domain.asString().endsWith(suffix))
             .sorted((a, b) -> a.asString().compareTo(b.asString()))
-            .toList();
+            .collect(Collectors.toUnmodifiableList());
     }
 
     /**

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 import javax.inject.Inject;
@@ -40,10 +41,84 @@ public class EtrnDelivery {
     private static final int SMTP_PORT = 25;
 
     /** The reply for the ETRN client, and the claimed domains still to deliver. */
-    public record Started(Response reply, List<Job> jobs) {
+    public static final class Started {
+        private final Response reply;
+        private final List<Job> jobs;
+
+        public Started(Response reply, List<Job> jobs) {
+            this.reply = reply;
+            this.jobs = jobs;
+        }
+
+        public Response reply() {
+            return reply;
+        }
+
+        public List<Job> jobs() {
+            return jobs;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Started)) {
+                return false;
+            }
+            Started other = (Started) o;
+            return Objects.equals(reply, other.reply) && Objects.equals(jobs, other.jobs);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(reply, jobs);
+        }
+
+        @Override
+        public String toString() {
+            return "Started[reply=" + reply + ", jobs=" + jobs + "]";
+        }
     }
 
-    public record Job(DomainLeases.DomainLease lease, List<InetSocketAddress> targets) {
+    public static final class Job {
+        private final DomainLeases.DomainLease lease;
+        private final List<InetSocketAddress> targets;
+
+        public Job(DomainLeases.DomainLease lease, List<InetSocketAddress> targets) {
+            this.lease = lease;
+            this.targets = targets;
+        }
+
+        public DomainLeases.DomainLease lease() {
+            return lease;
+        }
+
+        public List<InetSocketAddress> targets() {
+            return targets;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Job)) {
+                return false;
+            }
+            Job other = (Job) o;
+            return Objects.equals(lease, other.lease) && Objects.equals(targets, other.targets);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(lease, targets);
+        }
+
+        @Override
+        public String toString() {
+            return "Job[lease=" + lease + ", targets=" + targets + "]";
+        }
     }
 
     private static final class Unroutable extends Exception {

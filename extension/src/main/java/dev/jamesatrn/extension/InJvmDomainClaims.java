@@ -9,7 +9,23 @@ import org.apache.james.core.Domain;
 
 /** Claims held in this JVM: enough when one James serves every ODMR and SMTP connection. */
 public class InJvmDomainClaims implements DomainClaimStore {
-    private record Holder(String owner, long expiresAtNanos) {
+    private static final class Holder {
+        private final String owner;
+        private final long expiresAtNanos;
+
+        Holder(String owner, long expiresAtNanos) {
+            this.owner = owner;
+            this.expiresAtNanos = expiresAtNanos;
+        }
+
+        String owner() {
+            return owner;
+        }
+
+        long expiresAtNanos() {
+            return expiresAtNanos;
+        }
+
         boolean live(long now) {
             return now - expiresAtNanos < 0;
         }

@@ -153,15 +153,18 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
 
     private void supplySecret(Callback[] callbacks, AtomicReference<String> login) throws UnsupportedCallbackException {
         for (Callback callback : callbacks) {
-            if (callback instanceof NameCallback name) {
+            if (callback instanceof NameCallback) {
+                NameCallback name = (NameCallback) callback;
                 login.set(name.getDefaultName());
                 name.setName(name.getDefaultName());
-            } else if (callback instanceof PasswordCallback password) {
+            } else if (callback instanceof PasswordCallback) {
+                PasswordCallback password = (PasswordCallback) callback;
                 // An unknown login gets no password: the JDK then fails the exchange.
                 Optional.ofNullable(login.get())
                     .flatMap(configuration::secretOf)
                     .ifPresent(secret -> password.setPassword(secret.toCharArray()));
-            } else if (callback instanceof AuthorizeCallback authorize) {
+            } else if (callback instanceof AuthorizeCallback) {
+                AuthorizeCallback authorize = (AuthorizeCallback) callback;
                 boolean sameIdentity = authorize.getAuthenticationID().equals(authorize.getAuthorizationID());
                 authorize.setAuthorized(sameIdentity);
                 if (sameIdentity) {

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
@@ -49,7 +50,64 @@ import dev.jamesatrn.mailets.ParkedNames;
 public final class ParkedMailClient {
     private static final Logger LOGGER = LoggerFactory.getLogger(ParkedMailClient.class);
 
-    public record Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause) {
+    public static final class Outcome {
+        private final int delivered;
+        private final int deferred;
+        private final int bounced;
+        private final long bytes;
+        private final Optional<String> brokenBecause;
+
+        public Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause) {
+            this.delivered = delivered;
+            this.deferred = deferred;
+            this.bounced = bounced;
+            this.bytes = bytes;
+            this.brokenBecause = brokenBecause;
+        }
+
+        public int delivered() {
+            return delivered;
+        }
+
+        public int deferred() {
+            return deferred;
+        }
+
+        public int bounced() {
+            return bounced;
+        }
+
+        public long bytes() {
+            return bytes;
+        }
+
+        public Optional<String> brokenBecause() {
+            return brokenBecause;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Outcome)) {
+                return false;
+            }
+            Outcome other = (Outcome) o;
+            return delivered == other.delivered && deferred == other.deferred && bounced == other.bounced
+                && bytes == other.bytes && Objects.equals(brokenBecause, other.brokenBecause);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(delivered, deferred, bounced, bytes, brokenBecause);
+        }
+
+        @Override
+        public String toString() {
+            return "Outcome[delivered=" + delivered + ", deferred=" + deferred + ", bounced=" + bounced + ", bytes=" + bytes
+                + ", brokenBecause=" + brokenBecause + "]";
+        }
     }
 
     // Message bytes are read and sent in pieces of this size: memory per session stays bounded.
@@ -183,7 +241,35 @@ public final class ParkedMailClient {
     }
 
     /** A parked message read from the store; {@code envelopeSent}: its MAIL/RCPT/DATA already went out. */
-    private record Parked(MailKey key, Mail mail, long size, boolean envelopeSent) {
+    private static final class Parked {
+        private final MailKey key;
+        private final Mail mail;
+        private final long size;
+        private final boolean envelopeSent;
+
+        Parked(MailKey key, Mail mail, long size, boolean envelopeSent) {
+            this.key = key;
+            this.mail = mail;
+            this.size = size;
+            this.envelopeSent = envelopeSent;
+        }
+
+        MailKey key() {
+            return key;
+        }
+
+        Mail mail() {
+            return mail;
+        }
+
+        long size() {
+            return size;
+        }
+
+        boolean envelopeSent() {
+            return envelopeSent;
+        }
+
         Parked withEnvelopeSent() {
             return new Parked(key, mail, size, true);
         }
@@ -220,7 +306,8 @@ public final class ParkedMailClient {
     private void drainDomain(Domain domain) throws Broken, MessagingException {
         Set<MailKey> tried = new HashSet<>();
         while (true) {
-            List<MailKey> fresh = store.keys(domain).stream().filter(key -> !tried.contains(key)).toList();
+            List<MailKey> fresh = store.keys(domain).stream().filter(key -> !tried.contains(key))
+                .collect(Collectors.toUnmodifiableList());
             if (fresh.isEmpty()) {
                 return;
             }
@@ -440,11 +527,14 @@ public final class ParkedMailClient {
      * write it out again, which thread dumps of the benchmark showed as the drain's main cost.
      */
     private static void writeMessage(MimeMessage message, OutputStream out) throws IOException, MessagingException {
-        if (message instanceof MimeMessageWrapper wrapper && !wrapper.isModified()) {
-            try (InputStream in = wrapper.getMessageInputStream()) {
-                in.transferTo(out);
+        if (message instanceof MimeMessageWrapper) {
+            MimeMessageWrapper wrapper = (MimeMessageWrapper) message;
+            if (!wrapper.isModified()) {
+                try (InputStream in = wrapper.getMessageInputStream()) {
+                    in.transferTo(out);
+                }
+                return;
             }
-            return;
         }
         message.writeTo(out);
     }

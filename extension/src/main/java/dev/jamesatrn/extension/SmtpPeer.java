@@ -2,6 +2,7 @@ package dev.jamesatrn.extension;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,8 +20,24 @@ public interface SmtpPeer {
         }
     }
 
-    record Reply(int code, List<String> lines) {
+    final class Reply {
         private static final Pattern ENHANCED = Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})\\b");
+
+        private final int code;
+        private final List<String> lines;
+
+        public Reply(int code, List<String> lines) {
+            this.code = code;
+            this.lines = lines;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public List<String> lines() {
+            return lines;
+        }
 
         public boolean positive() {
             return code / 100 == 2;
@@ -38,6 +55,28 @@ public interface SmtpPeer {
         public Optional<String> enhancedStatus() {
             Matcher matcher = ENHANCED.matcher(lines.get(lines.size() - 1));
             return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Reply)) {
+                return false;
+            }
+            Reply other = (Reply) o;
+            return code == other.code && Objects.equals(lines, other.lines);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(code, lines);
+        }
+
+        @Override
+        public String toString() {
+            return "Reply[code=" + code + ", lines=" + lines + "]";
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -37,11 +38,83 @@ public final class AtrnConfiguration {
     public static final String DEFAULT_REPOSITORY_PREFIX = "file://var/mail/atrn/";
 
     /** Client-side timeouts of RFC 5321 section 4.5.3.2, used for the reversed session. */
-    public record Timeouts(Duration greeting, Duration command, Duration mail, Duration rcpt,
-                           Duration dataInitiation, Duration dataBlock, Duration dataTermination) {
+    public static final class Timeouts {
         public static final Timeouts RFC_5321 = new Timeouts(Duration.ofMinutes(5), Duration.ofMinutes(5),
             Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofMinutes(3),
             Duration.ofMinutes(10));
+
+        private final Duration greeting;
+        private final Duration command;
+        private final Duration mail;
+        private final Duration rcpt;
+        private final Duration dataInitiation;
+        private final Duration dataBlock;
+        private final Duration dataTermination;
+
+        public Timeouts(Duration greeting, Duration command, Duration mail, Duration rcpt,
+                        Duration dataInitiation, Duration dataBlock, Duration dataTermination) {
+            this.greeting = greeting;
+            this.command = command;
+            this.mail = mail;
+            this.rcpt = rcpt;
+            this.dataInitiation = dataInitiation;
+            this.dataBlock = dataBlock;
+            this.dataTermination = dataTermination;
+        }
+
+        public Duration greeting() {
+            return greeting;
+        }
+
+        public Duration command() {
+            return command;
+        }
+
+        public Duration mail() {
+            return mail;
+        }
+
+        public Duration rcpt() {
+            return rcpt;
+        }
+
+        public Duration dataInitiation() {
+            return dataInitiation;
+        }
+
+        public Duration dataBlock() {
+            return dataBlock;
+        }
+
+        public Duration dataTermination() {
+            return dataTermination;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Timeouts)) {
+                return false;
+            }
+            Timeouts other = (Timeouts) o;
+            return Objects.equals(greeting, other.greeting) && Objects.equals(command, other.command)
+                && Objects.equals(mail, other.mail) && Objects.equals(rcpt, other.rcpt)
+                && Objects.equals(dataInitiation, other.dataInitiation) && Objects.equals(dataBlock, other.dataBlock)
+                && Objects.equals(dataTermination, other.dataTermination);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(greeting, command, mail, rcpt, dataInitiation, dataBlock, dataTermination);
+        }
+
+        @Override
+        public String toString() {
+            return "Timeouts[greeting=" + greeting + ", command=" + command + ", mail=" + mail + ", rcpt=" + rcpt
+                + ", dataInitiation=" + dataInitiation + ", dataBlock=" + dataBlock + ", dataTermination=" + dataTermination + "]";
+        }
     }
 
     /**
@@ -49,21 +122,151 @@ public final class AtrnConfiguration {
      * maximal_queue_lifetime, 5 days), an optional delay warning, the pause after a failed AUTH,
      * and an optional minimum interval between two ATRN of one login (RFC 2645 allows 450).
      */
-    public record Policies(Duration maxParkedLifetime, Optional<Duration> delayWarningAfter, String delayWarningProcessor,
-                           Duration expiryCheckInterval, Duration authFailureDelay, Optional<Duration> minAtrnInterval,
-                           Duration claimLease) {
+    public static final class Policies {
         public static final Policies DEFAULT = new Policies(Duration.ofDays(5), Optional.empty(), "atrn-delay-warnings",
             Duration.ofMinutes(1), Duration.ofSeconds(1), Optional.empty(), Duration.ofMinutes(2));
+
+        private final Duration maxParkedLifetime;
+        private final Optional<Duration> delayWarningAfter;
+        private final String delayWarningProcessor;
+        private final Duration expiryCheckInterval;
+        private final Duration authFailureDelay;
+        private final Optional<Duration> minAtrnInterval;
+        private final Duration claimLease;
+
+        public Policies(Duration maxParkedLifetime, Optional<Duration> delayWarningAfter, String delayWarningProcessor,
+                        Duration expiryCheckInterval, Duration authFailureDelay, Optional<Duration> minAtrnInterval,
+                        Duration claimLease) {
+            this.maxParkedLifetime = maxParkedLifetime;
+            this.delayWarningAfter = delayWarningAfter;
+            this.delayWarningProcessor = delayWarningProcessor;
+            this.expiryCheckInterval = expiryCheckInterval;
+            this.authFailureDelay = authFailureDelay;
+            this.minAtrnInterval = minAtrnInterval;
+            this.claimLease = claimLease;
+        }
+
+        public Duration maxParkedLifetime() {
+            return maxParkedLifetime;
+        }
+
+        public Optional<Duration> delayWarningAfter() {
+            return delayWarningAfter;
+        }
+
+        public String delayWarningProcessor() {
+            return delayWarningProcessor;
+        }
+
+        public Duration expiryCheckInterval() {
+            return expiryCheckInterval;
+        }
+
+        public Duration authFailureDelay() {
+            return authFailureDelay;
+        }
+
+        public Optional<Duration> minAtrnInterval() {
+            return minAtrnInterval;
+        }
+
+        public Duration claimLease() {
+            return claimLease;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof Policies)) {
+                return false;
+            }
+            Policies other = (Policies) o;
+            return Objects.equals(maxParkedLifetime, other.maxParkedLifetime)
+                && Objects.equals(delayWarningAfter, other.delayWarningAfter)
+                && Objects.equals(delayWarningProcessor, other.delayWarningProcessor)
+                && Objects.equals(expiryCheckInterval, other.expiryCheckInterval)
+                && Objects.equals(authFailureDelay, other.authFailureDelay)
+                && Objects.equals(minAtrnInterval, other.minAtrnInterval)
+                && Objects.equals(claimLease, other.claimLease);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(maxParkedLifetime, delayWarningAfter, delayWarningProcessor, expiryCheckInterval,
+                authFailureDelay, minAtrnInterval, claimLease);
+        }
+
+        @Override
+        public String toString() {
+            return "Policies[maxParkedLifetime=" + maxParkedLifetime + ", delayWarningAfter=" + delayWarningAfter
+                + ", delayWarningProcessor=" + delayWarningProcessor + ", expiryCheckInterval=" + expiryCheckInterval
+                + ", authFailureDelay=" + authFailureDelay + ", minAtrnInterval=" + minAtrnInterval
+                + ", claimLease=" + claimLease + "]";
+        }
     }
 
     /**
      * One ATRN domain. {@code etrnRelay}: where an ETRN (RFC 1985) for it delivers; empty means
      * the domain's MX hosts.
      */
-    public record AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients,
-                             Optional<HostAndPort> etrnRelay) {
+    public static final class AtrnDomain {
+        private final Domain domain;
+        private final Set<String> logins;
+        private final Optional<Set<MailAddress>> recipients;
+        private final Optional<HostAndPort> etrnRelay;
+
+        public AtrnDomain(Domain domain, Set<String> logins, Optional<Set<MailAddress>> recipients,
+                          Optional<HostAndPort> etrnRelay) {
+            this.domain = domain;
+            this.logins = logins;
+            this.recipients = recipients;
+            this.etrnRelay = etrnRelay;
+        }
+
+        public Domain domain() {
+            return domain;
+        }
+
+        public Set<String> logins() {
+            return logins;
+        }
+
+        public Optional<Set<MailAddress>> recipients() {
+            return recipients;
+        }
+
+        public Optional<HostAndPort> etrnRelay() {
+            return etrnRelay;
+        }
+
         public boolean accepts(MailAddress recipient) {
             return recipients.map(valid -> valid.contains(recipient)).orElse(true);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof AtrnDomain)) {
+                return false;
+            }
+            AtrnDomain other = (AtrnDomain) o;
+            return Objects.equals(domain, other.domain) && Objects.equals(logins, other.logins)
+                && Objects.equals(recipients, other.recipients) && Objects.equals(etrnRelay, other.etrnRelay);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(domain, logins, recipients, etrnRelay);
+        }
+
+        @Override
+        public String toString() {
+            return "AtrnDomain[domain=" + domain + ", logins=" + logins + ", recipients=" + recipients
+                + ", etrnRelay=" + etrnRelay + "]";
         }
     }
 

@@ -102,10 +102,11 @@ public class ParkedFileMailRepository extends FileMailRepository {
         if (!streams.readable(key.asString())) {
             throw unreadable(key, new IOException("its message file is missing or not readable"));
         }
-        if (!(stored instanceof MailImpl mail)) {
+        if (!(stored instanceof MailImpl)) {
             // not written by James's MailImpl: let James's own code handle it
             return super.retrieve(key);
         }
+        MailImpl mail = (MailImpl) stored;
         mail.setMessageNoCopy(new MimeMessageWrapper(new MimeMessageStreamRepositorySource(streams, destination, key.asString())));
         return mail;
     }

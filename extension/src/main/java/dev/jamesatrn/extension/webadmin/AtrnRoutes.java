@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import javax.inject.Inject;
 import javax.inject.Provider;
@@ -106,7 +107,8 @@ public class AtrnRoutes implements Routes {
 
     private List<ParkedViews.DomainView> listDomains() {
         List<ParkedViews.DomainView> views = new ArrayList<>();
-        for (Domain domain : configuration.domains().stream().sorted(Comparator.comparing(Domain::asString)).toList()) {
+        for (Domain domain : configuration.domains().stream().sorted(Comparator.comparing(Domain::asString))
+                .collect(Collectors.toUnmodifiableList())) {
             views.add(domainView(domain));
         }
         return views;
@@ -128,7 +130,7 @@ public class AtrnRoutes implements Routes {
         return read(() -> {
             List<MailKey> page = limit.applyOnStream(store().keys(domain).stream()
                 .sorted(Comparator.comparing(MailKey::asString))
-                .skip(offset.getOffset())).toList();
+                .skip(offset.getOffset())).collect(Collectors.toUnmodifiableList());
             List<ParkedViews.MailView> views = new ArrayList<>();
             for (MailKey key : page) {
                 Mail mail = store().retrieve(domain, key).orElse(null);

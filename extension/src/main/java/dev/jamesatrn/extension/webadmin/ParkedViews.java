@@ -3,8 +3,10 @@ package dev.jamesatrn.extension.webadmin;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 
 import javax.mail.MessagingException;
 import javax.mail.internet.MimeMessage;
@@ -16,13 +18,19 @@ import org.apache.james.mailrepository.api.MailKey;
 import org.apache.mailet.Mail;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import dev.jamesatrn.extension.DomainLeases;
 import dev.jamesatrn.mailets.AtrnConfiguration;
 import dev.jamesatrn.mailets.ParkedMailStore;
 import dev.jamesatrn.mailets.ParkedNames;
 
-/** What the WebAdmin routes show of parked mail, as JSON-ready records, and how it is read. */
+/**
+ * What the WebAdmin routes show of parked mail, as JSON-ready values, and how it is read. James's
+ * Jackson sees no getters in {@code domain()}-style accessors, so each one names its property and
+ * each class fixes their order: the JSON stays what it was when these were records.
+ */
 final class ParkedViews {
 
     /**
@@ -30,20 +38,214 @@ final class ParkedViews {
      * or ETRN session, the expiry sweep or another WebAdmin call: each may take mail out);
      * {@code claimedFor} says which, {@code claimedBy} is the raw owner (node, purpose, id).
      */
-    record DomainView(String domain, List<String> logins, long parkedMessages, long parkedBytes,
-                      Optional<Instant> oldestParkedAt, Optional<Long> oldestAgeSeconds,
-                      boolean drainingNow, Optional<String> claimedFor, Optional<String> claimedBy) {
+    @JsonPropertyOrder({"domain", "logins", "parkedMessages", "parkedBytes", "oldestParkedAt", "oldestAgeSeconds",
+        "drainingNow", "claimedFor", "claimedBy"})
+    static final class DomainView {
+        private final String domain;
+        private final List<String> logins;
+        private final long parkedMessages;
+        private final long parkedBytes;
+        private final Optional<Instant> oldestParkedAt;
+        private final Optional<Long> oldestAgeSeconds;
+        private final boolean drainingNow;
+        private final Optional<String> claimedFor;
+        private final Optional<String> claimedBy;
+
+        DomainView(String domain, List<String> logins, long parkedMessages, long parkedBytes,
+                   Optional<Instant> oldestParkedAt, Optional<Long> oldestAgeSeconds,
+                   boolean drainingNow, Optional<String> claimedFor, Optional<String> claimedBy) {
+            this.domain = domain;
+            this.logins = logins;
+            this.parkedMessages = parkedMessages;
+            this.parkedBytes = parkedBytes;
+            this.oldestParkedAt = oldestParkedAt;
+            this.oldestAgeSeconds = oldestAgeSeconds;
+            this.drainingNow = drainingNow;
+            this.claimedFor = claimedFor;
+            this.claimedBy = claimedBy;
+        }
+
+        @JsonProperty("domain")
+        public String domain() {
+            return domain;
+        }
+
+        @JsonProperty("logins")
+        public List<String> logins() {
+            return logins;
+        }
+
+        @JsonProperty("parkedMessages")
+        public long parkedMessages() {
+            return parkedMessages;
+        }
+
+        @JsonProperty("parkedBytes")
+        public long parkedBytes() {
+            return parkedBytes;
+        }
+
+        @JsonProperty("oldestParkedAt")
+        public Optional<Instant> oldestParkedAt() {
+            return oldestParkedAt;
+        }
+
+        @JsonProperty("oldestAgeSeconds")
+        public Optional<Long> oldestAgeSeconds() {
+            return oldestAgeSeconds;
+        }
+
+        @JsonProperty("drainingNow")
+        public boolean drainingNow() {
+            return drainingNow;
+        }
+
+        @JsonProperty("claimedFor")
+        public Optional<String> claimedFor() {
+            return claimedFor;
+        }
+
+        @JsonProperty("claimedBy")
+        public Optional<String> claimedBy() {
+            return claimedBy;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof DomainView)) {
+                return false;
+            }
+            DomainView other = (DomainView) o;
+            return Objects.equals(domain, other.domain) && Objects.equals(logins, other.logins)
+                && parkedMessages == other.parkedMessages && parkedBytes == other.parkedBytes
+                && Objects.equals(oldestParkedAt, other.oldestParkedAt) && Objects.equals(oldestAgeSeconds, other.oldestAgeSeconds)
+                && drainingNow == other.drainingNow && Objects.equals(claimedFor, other.claimedFor)
+                && Objects.equals(claimedBy, other.claimedBy);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(domain, logins, parkedMessages, parkedBytes, oldestParkedAt, oldestAgeSeconds, drainingNow,
+                claimedFor, claimedBy);
+        }
+
+        @Override
+        public String toString() {
+            return "DomainView[domain=" + domain + ", logins=" + logins + ", parkedMessages=" + parkedMessages
+                + ", parkedBytes=" + parkedBytes + ", oldestParkedAt=" + oldestParkedAt + ", oldestAgeSeconds=" + oldestAgeSeconds
+                + ", drainingNow=" + drainingNow + ", claimedFor=" + claimedFor + ", claimedBy=" + claimedBy + "]";
+        }
     }
 
     /**
      * One parked message; {@code sender} is null for the null sender ({@code <>}). The last
      * fields are filled only for a single message (they need its headers).
      */
-    record MailView(String key, Optional<String> sender, List<String> recipients, long size, Instant parkedAt,
-                    boolean delayWarningSent,
-                    @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<String> subject,
-                    @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<String> messageId,
-                    @JsonInclude(JsonInclude.Include.NON_ABSENT) Optional<String> remoteAddress) {
+    @JsonPropertyOrder({"key", "sender", "recipients", "size", "parkedAt", "delayWarningSent", "subject", "messageId",
+        "remoteAddress"})
+    static final class MailView {
+        private final String key;
+        private final Optional<String> sender;
+        private final List<String> recipients;
+        private final long size;
+        private final Instant parkedAt;
+        private final boolean delayWarningSent;
+        private final Optional<String> subject;
+        private final Optional<String> messageId;
+        private final Optional<String> remoteAddress;
+
+        MailView(String key, Optional<String> sender, List<String> recipients, long size, Instant parkedAt,
+                 boolean delayWarningSent, Optional<String> subject, Optional<String> messageId,
+                 Optional<String> remoteAddress) {
+            this.key = key;
+            this.sender = sender;
+            this.recipients = recipients;
+            this.size = size;
+            this.parkedAt = parkedAt;
+            this.delayWarningSent = delayWarningSent;
+            this.subject = subject;
+            this.messageId = messageId;
+            this.remoteAddress = remoteAddress;
+        }
+
+        @JsonProperty("key")
+        public String key() {
+            return key;
+        }
+
+        @JsonProperty("sender")
+        public Optional<String> sender() {
+            return sender;
+        }
+
+        @JsonProperty("recipients")
+        public List<String> recipients() {
+            return recipients;
+        }
+
+        @JsonProperty("size")
+        public long size() {
+            return size;
+        }
+
+        @JsonProperty("parkedAt")
+        public Instant parkedAt() {
+            return parkedAt;
+        }
+
+        @JsonProperty("delayWarningSent")
+        public boolean delayWarningSent() {
+            return delayWarningSent;
+        }
+
+        @JsonProperty("subject")
+        @JsonInclude(JsonInclude.Include.NON_ABSENT)
+        public Optional<String> subject() {
+            return subject;
+        }
+
+        @JsonProperty("messageId")
+        @JsonInclude(JsonInclude.Include.NON_ABSENT)
+        public Optional<String> messageId() {
+            return messageId;
+        }
+
+        @JsonProperty("remoteAddress")
+        @JsonInclude(JsonInclude.Include.NON_ABSENT)
+        public Optional<String> remoteAddress() {
+            return remoteAddress;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof MailView)) {
+                return false;
+            }
+            MailView other = (MailView) o;
+            return Objects.equals(key, other.key) && Objects.equals(sender, other.sender)
+                && Objects.equals(recipients, other.recipients) && size == other.size
+                && Objects.equals(parkedAt, other.parkedAt) && delayWarningSent == other.delayWarningSent
+                && Objects.equals(subject, other.subject) && Objects.equals(messageId, other.messageId)
+                && Objects.equals(remoteAddress, other.remoteAddress);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(key, sender, recipients, size, parkedAt, delayWarningSent, subject, messageId, remoteAddress);
+        }
+
+        @Override
+        public String toString() {
+            return "MailView[key=" + key + ", sender=" + sender + ", recipients=" + recipients + ", size=" + size
+                + ", parkedAt=" + parkedAt + ", delayWarningSent=" + delayWarningSent + ", subject=" + subject
+                + ", messageId=" + messageId + ", remoteAddress=" + remoteAddress + "]";
+        }
     }
 
     private ParkedViews() {
@@ -79,7 +281,7 @@ final class ParkedViews {
         Optional<String> holder = leases.holderOf(domain);
         Optional<Instant> oldestAt = Optional.ofNullable(oldest);
         return new DomainView(domain.asString(),
-            configuration.domain(domain).map(d -> d.logins().stream().sorted().toList()).orElse(List.of()),
+            configuration.domain(domain).map(d -> d.logins().stream().sorted().collect(Collectors.toUnmodifiableList())).orElse(List.of()),
             count, bytes, oldestAt,
             oldestAt.map(at -> Math.max(0, Duration.between(at, Instant.now()).toSeconds())),
             holder.isPresent(),
@@ -87,7 +289,22 @@ final class ParkedViews {
             holder);
     }
 
-    private record Stamp(Instant parkedAt, long size) {
+    private static final class Stamp {
+        private final Instant parkedAt;
+        private final long size;
+
+        Stamp(Instant parkedAt, long size) {
+            this.parkedAt = parkedAt;
+            this.size = size;
+        }
+
+        Instant parkedAt() {
+            return parkedAt;
+        }
+
+        long size() {
+            return size;
+        }
     }
 
     private static Optional<Stamp> readStamp(ParkedMailStore store, Domain domain, MailKey key) throws MessagingException {
@@ -115,7 +332,7 @@ final class ParkedViews {
         MimeMessage message = withDetails ? mail.getMessage() : null;
         return new MailView(name,
             mail.getMaybeSender().asOptional().map(MailAddress::asString),
-            mail.getRecipients().stream().map(MailAddress::asString).toList(),
+            mail.getRecipients().stream().map(MailAddress::asString).collect(Collectors.toUnmodifiableList()),
             size.isPresent() ? size.getAsLong() : mail.getMessageSize(),
             ParkedNames.parkedAt(name).orElseGet(() -> lastUpdated(mail)),
             ParkedNames.warned(name),
