@@ -17,6 +17,7 @@ import javax.inject.Inject;
 import org.apache.james.core.Domain;
 import org.apache.james.metrics.api.TimeMetric;
 import org.apache.james.protocols.api.ProtocolSession;
+import org.apache.james.protocols.api.ProtocolSessionImpl;
 import org.apache.james.protocols.api.Request;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.CommandHandler;
@@ -123,7 +124,9 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         if (tooSoon.isPresent()) {
             return tooSoon.get();
         }
-        CustomerConnection customer = new CustomerConnection(session);
+        boolean recordPerLine = configuration.tlsRecordPerLine().appliesTo(session.isTLSStarted(),
+            ((ProtocolSessionImpl) session).getProtocolTransport().isStartTLSSupported());
+        CustomerConnection customer = new CustomerConnection(session, recordPerLine, configuration.timeouts().dataBlock());
         // Only the event loop touches session attachments (James keeps them in a HashMap): set
         // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
         session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);

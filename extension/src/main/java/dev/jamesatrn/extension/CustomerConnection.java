@@ -1,6 +1,7 @@
 package dev.jamesatrn.extension;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,16 +36,36 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     // session whatever the message size.
     private static final int CHUNK_SIZE = 64 * 1024;
     private static final int CHUNKS_IN_FLIGHT = 4;
+    // TLS 1.2 and 1.3 carry at most 2^14 plaintext bytes per record: a longer line spans records
+    // whatever we do, so a partial line is held back only up to that size.
+    private static final int MAX_RECORD_PLAINTEXT = 16 * 1024;
 
     private final SMTPSession session;
     private final ProtocolTransport transport;
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>(MAX_UNREAD_LINES + 1);
     private final Semaphore chunkSlots = new Semaphore(CHUNKS_IN_FLIGHT);
     private final AtomicBoolean gone = new AtomicBoolean();
+    private final boolean recordPerLine;
+    private final Duration lineWriteTimeout;
+    // Record-per-line mode: a line is handed to Netty only once the previous one has been
+    // written to the socket, so SslHandler never has two lines pending to wrap into one record.
+    private final Semaphore lineSlot = new Semaphore(1);
+    private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
 
-    CustomerConnection(SMTPSession session) {
+    /**
+     * @param recordPerLine write every line in a TLS record of its own (atrn.xml
+     *                      {@code tlsRecordPerLine}: fetchmail's TLS-from-the-first-byte mode needs it)
+     * @param lineWriteTimeout how long one line may wait for the previous one to reach the socket
+     */
+    CustomerConnection(SMTPSession session, boolean recordPerLine, Duration lineWriteTimeout) {
         this.session = session;
         this.transport = ((ProtocolSessionImpl) session).getProtocolTransport();
+        this.recordPerLine = recordPerLine;
+        this.lineWriteTimeout = lineWriteTimeout;
+    }
+
+    boolean writesRecordPerLine() {
+        return recordPerLine;
     }
 
     @Override
@@ -106,6 +127,13 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
             // A reply nobody asked for would shift every later reply onto the wrong command.
             throw new Broken("the customer sent a line nobody asked for: " + SmtpPeer.abbreviate(stripEol((String) unasked)));
         }
+        if (recordPerLine) {
+            flushPartialLine(lineWriteTimeout);
+            for (String line : commandLines) {
+                writeLine((line + "\r\n").getBytes(StandardCharsets.UTF_8), lineWriteTimeout);
+            }
+            return;
+        }
         transport.writeResponse(new CommandLines(List.copyOf(commandLines)), session);
     }
 
@@ -148,9 +176,47 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     /** Queues one chunk of message data, waiting (on this thread) while too many are unsent. */
     @Override
     public void sendData(byte[] chunk, int length, Duration timeout) throws Broken {
+        if (recordPerLine) {
+            sendLines(chunk, length, timeout);
+            return;
+        }
+        acquire(chunkSlots, timeout);
+        byte[] copy = new byte[length];
+        System.arraycopy(chunk, 0, copy, 0, length);
+        transport.writeResponse(new DataChunk(copy, chunkSlots), session);
+    }
+
+    /** Cuts already dot-stuffed data at each LF; a line cut by the chunk boundary waits for its end. */
+    private void sendLines(byte[] chunk, int length, Duration timeout) throws Broken {
+        int start = 0;
+        for (int i = 0; i < length; i++) {
+            if (chunk[i] == '\n' || partialLine.size() + (i - start) + 1 >= MAX_RECORD_PLAINTEXT) {
+                partialLine.write(chunk, start, i + 1 - start);
+                start = i + 1;
+                flushPartialLine(timeout);
+            }
+        }
+        partialLine.write(chunk, start, length - start);
+    }
+
+    private void flushPartialLine(Duration timeout) throws Broken {
+        if (partialLine.size() > 0) {
+            byte[] line = partialLine.toByteArray();
+            partialLine.reset();
+            writeLine(line, timeout);
+        }
+    }
+
+    private void writeLine(byte[] line, Duration timeout) throws Broken {
+        acquire(lineSlot, timeout);
+        transport.writeResponse(new DataChunk(line, lineSlot), session);
+    }
+
+    /** Waits for a write slot, checking every second whether the customer is gone. */
+    private void acquire(Semaphore slots, Duration timeout) throws Broken {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            while (!chunkSlots.tryAcquire(Math.min(1_000_000_000L, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
+            while (!slots.tryAcquire(Math.min(1_000_000_000L, Math.max(0, deadline - System.nanoTime())), TimeUnit.NANOSECONDS)) {
                 if (gone.get()) {
                     throw new Broken("connection closed by the customer during DATA");
                 }
@@ -163,12 +229,9 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
             throw new Broken("interrupted during DATA");
         }
         if (gone.get()) {
-            chunkSlots.release();
+            slots.release();
             throw new Broken("connection closed by the customer during DATA");
         }
-        byte[] copy = new byte[length];
-        System.arraycopy(chunk, 0, copy, 0, length);
-        transport.writeResponse(new DataChunk(copy, chunkSlots), session);
     }
 
     static int chunkSize() {

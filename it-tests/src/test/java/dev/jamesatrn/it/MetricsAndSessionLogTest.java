@@ -13,12 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 /**
  * What an operator sees: given mail parked and drained by ATRN, James's WebAdmin {@code /metrics}
@@ -26,7 +21,7 @@ import ch.qos.logback.core.read.ListAppender;
  */
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final ListAppender<ILoggingEvent> SESSION_LOG = new ListAppender<>();
+    private static final SessionLogCapture SESSION_LOG = new SessionLogCapture();
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();
@@ -34,19 +29,15 @@ class MetricsAndSessionLogTest {
     @BeforeAll
     static void captureSessionLog() {
         SESSION_LOG.start();
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession");
-        // the test logging configuration may keep INFO quiet; the session line is INFO
-        logger.setLevel(Level.INFO);
-        logger.addAppender(SESSION_LOG);
     }
 
     @AfterAll
     static void stopCapturing() {
-        ((Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession")).detachAppender(SESSION_LOG);
+        SESSION_LOG.stop();
     }
 
     private static List<String> sessionLines() {
-        return SESSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        return SESSION_LOG.lines();
     }
 
     @Test

@@ -37,6 +37,44 @@ public final class AtrnConfiguration {
     public static final String FILE_NAME = "atrn.xml";
     public static final String DEFAULT_REPOSITORY_PREFIX = "file://var/mail/atrn/";
 
+    /**
+     * Which reversed sessions write every line (command or message data) in a TLS record of its
+     * own. fetchmail, the common ODMR customer, has no STARTTLS in ODMR mode and reads TLS from
+     * the first byte one line per SSL_read, then waits in select() on the raw socket: further
+     * lines of the same record sit in OpenSSL's buffer, which select() never sees, and the
+     * session stalls. A record per line costs throughput, so by default only implicit-TLS
+     * connections (the port fetchmail's ssl option needs) get it; STARTTLS customers are
+     * proper TLS clients.
+     */
+    public enum TlsRecordPerLine {
+        IMPLICIT_TLS("implicitTls"), ALL_TLS("allTls"), NEVER("never");
+
+        private final String configValue;
+
+        TlsRecordPerLine(String configValue) {
+            this.configValue = configValue;
+        }
+
+        public String configValue() {
+            return configValue;
+        }
+
+        /**
+         * @param tls the connection is encrypted
+         * @param startTls the server offers STARTTLS (so its TLS, if any, came from STARTTLS)
+         */
+        public boolean appliesTo(boolean tls, boolean startTls) {
+            switch (this) {
+                case IMPLICIT_TLS:
+                    return tls && !startTls;
+                case ALL_TLS:
+                    return tls;
+                default:
+                    return false;
+            }
+        }
+    }
+
     /** Client-side timeouts of RFC 5321 section 4.5.3.2, used for the reversed session. */
     public static final class Timeouts {
         public static final Timeouts RFC_5321 = new Timeouts(Duration.ofMinutes(5), Duration.ofMinutes(5),
@@ -276,6 +314,7 @@ public final class AtrnConfiguration {
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
+        "tlsRecordPerLine",
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
@@ -292,11 +331,20 @@ public final class AtrnConfiguration {
     private final int maxParallelTransfers;
     private final Timeouts timeouts;
     private final Policies policies;
+    private final TlsRecordPerLine tlsRecordPerLine;
 
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
                              int maxParallelTransfers,
                              Timeouts timeouts, Policies policies) {
+        this(domains, secrets, repositoryUrlPrefix, bounceProcessor, allowPlainAuthWithoutTls, maxConcurrentSessions,
+            maxParallelTransfers, timeouts, policies, TlsRecordPerLine.IMPLICIT_TLS);
+    }
+
+    public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
+                             String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
+                             int maxParallelTransfers,
+                             Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine) {
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
         this.repositoryUrlPrefix = repositoryUrlPrefix;
@@ -306,6 +354,7 @@ public final class AtrnConfiguration {
         this.maxParallelTransfers = maxParallelTransfers;
         this.timeouts = timeouts;
         this.policies = policies;
+        this.tlsRecordPerLine = tlsRecordPerLine;
     }
 
     public boolean isAtrnDomain(Domain domain) {
@@ -372,6 +421,10 @@ public final class AtrnConfiguration {
 
     public Policies policies() {
         return policies;
+    }
+
+    public TlsRecordPerLine tlsRecordPerLine() {
+        return tlsRecordPerLine;
     }
 
     /**
@@ -444,10 +497,11 @@ public final class AtrnConfiguration {
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
         int maxTransfers = positiveInt(config, "maxParallelTransfers", defaultParallelTransfers(), problems);
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
+        TlsRecordPerLine recordPerLine = tlsRecordPerLine(config, problems);
 
         problems.throwIfAny();
         return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxTransfers,
-            timeouts, policies);
+            timeouts, policies, recordPerLine);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
@@ -589,6 +643,21 @@ public final class AtrnConfiguration {
             return fallback;
         }
         return Boolean.parseBoolean(value);
+    }
+
+    private static TlsRecordPerLine tlsRecordPerLine(HierarchicalConfiguration<ImmutableNode> config, Problems problems) {
+        String raw = config.getString("tlsRecordPerLine", null);
+        if (raw == null) {
+            return TlsRecordPerLine.IMPLICIT_TLS;
+        }
+        for (TlsRecordPerLine value : TlsRecordPerLine.values()) {
+            if (value.configValue().equalsIgnoreCase(raw.trim())) {
+                return value;
+            }
+        }
+        problems.add("tlsRecordPerLine", "'" + raw + "' is not one of implicitTls, allTls, never",
+            "write implicitTls (the default: fetchmail's ssl option needs it), allTls or never");
+        return TlsRecordPerLine.IMPLICIT_TLS;
     }
 
     private static int positiveInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,

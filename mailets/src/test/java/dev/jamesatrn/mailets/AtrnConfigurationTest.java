@@ -41,6 +41,29 @@ class AtrnConfigurationTest {
     }
 
     @Test
+    void aTlsRecordPerLineIsForImplicitTlsUnlessConfiguredOtherwise() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        AtrnConfiguration.TlsRecordPerLine byDefault = parse(LOGINS + domains).tlsRecordPerLine();
+        assertThat(byDefault).isEqualTo(AtrnConfiguration.TlsRecordPerLine.IMPLICIT_TLS);
+        assertThat(byDefault.appliesTo(true, false)).as("implicit TLS").isTrue();
+        assertThat(byDefault.appliesTo(true, true)).as("after STARTTLS").isFalse();
+        assertThat(byDefault.appliesTo(false, false)).as("plain text").isFalse();
+
+        AtrnConfiguration.TlsRecordPerLine all = parse(LOGINS + domains + "<tlsRecordPerLine>allTls</tlsRecordPerLine>")
+            .tlsRecordPerLine();
+        assertThat(all.appliesTo(true, true)).isTrue();
+        assertThat(all.appliesTo(false, true)).isFalse();
+        assertThat(parse(LOGINS + domains + "<tlsRecordPerLine> never </tlsRecordPerLine>").tlsRecordPerLine()
+            .appliesTo(true, false)).isFalse();
+
+        assertThatThrownBy(() -> parse(LOGINS + domains + "<tlsRecordPerLine>yes</tlsRecordPerLine>"))
+            .isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("conf/atrn.xml")
+            .hasMessageContaining("tlsRecordPerLine")
+            .hasMessageContaining("implicitTls");
+    }
+
+    @Test
     void recipientListsTimeoutsAndSeveralLoginsAreRead() throws Exception {
         AtrnConfiguration configuration = parse(LOGINS
             + "<timeouts><greeting>30s</greeting><dataTermination>2m</dataTermination></timeouts>"
