@@ -126,7 +126,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         }
         boolean recordPerLine = configuration.tlsRecordPerLine().appliesTo(session.isTLSStarted(),
             ((ProtocolSessionImpl) session).getProtocolTransport().isStartTLSSupported());
-        CustomerConnection customer = new CustomerConnection(session, recordPerLine, configuration.timeouts().dataBlock());
+        CustomerConnection customer = new CustomerConnection(session, recordPerLine);
         // Only the event loop touches session attachments (James keeps them in a HashMap): set
         // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
         session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);

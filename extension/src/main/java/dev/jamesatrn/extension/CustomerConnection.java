@@ -1,7 +1,6 @@
 package dev.jamesatrn.extension;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,9 +35,6 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     // session whatever the message size.
     private static final int CHUNK_SIZE = 64 * 1024;
     private static final int CHUNKS_IN_FLIGHT = 4;
-    // TLS 1.2 and 1.3 carry at most 2^14 plaintext bytes per record: a longer line spans records
-    // whatever we do, so a partial line is held back only up to that size.
-    private static final int MAX_RECORD_PLAINTEXT = 16 * 1024;
 
     private final SMTPSession session;
     private final ProtocolTransport transport;
@@ -46,22 +42,15 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     private final Semaphore chunkSlots = new Semaphore(CHUNKS_IN_FLIGHT);
     private final AtomicBoolean gone = new AtomicBoolean();
     private final boolean recordPerLine;
-    private final Duration lineWriteTimeout;
-    // Record-per-line mode: a line is handed to Netty only once the previous one has been
-    // written to the socket, so SslHandler never has two lines pending to wrap into one record.
-    private final Semaphore lineSlot = new Semaphore(1);
-    private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream();
 
     /**
      * @param recordPerLine write every line in a TLS record of its own (atrn.xml
      *                      {@code tlsRecordPerLine}: fetchmail's TLS-from-the-first-byte mode needs it)
-     * @param lineWriteTimeout how long one line may wait for the previous one to reach the socket
      */
-    CustomerConnection(SMTPSession session, boolean recordPerLine, Duration lineWriteTimeout) {
+    CustomerConnection(SMTPSession session, boolean recordPerLine) {
         this.session = session;
         this.transport = ((ProtocolSessionImpl) session).getProtocolTransport();
         this.recordPerLine = recordPerLine;
-        this.lineWriteTimeout = lineWriteTimeout;
     }
 
     boolean writesRecordPerLine() {
@@ -128,10 +117,9 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
             throw new Broken("the customer sent a line nobody asked for: " + SmtpPeer.abbreviate(stripEol((String) unasked)));
         }
         if (recordPerLine) {
-            flushPartialLine(lineWriteTimeout);
-            for (String line : commandLines) {
-                writeLine((line + "\r\n").getBytes(StandardCharsets.UTF_8), lineWriteTimeout);
-            }
+            StringBuilder group = new StringBuilder();
+            commandLines.forEach(line -> group.append(line).append("\r\n"));
+            transport.writeResponse(new DataChunk(group.toString().getBytes(StandardCharsets.UTF_8), true, null), session);
             return;
         }
         transport.writeResponse(new CommandLines(List.copyOf(commandLines)), session);
@@ -176,40 +164,10 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     /** Queues one chunk of message data, waiting (on this thread) while too many are unsent. */
     @Override
     public void sendData(byte[] chunk, int length, Duration timeout) throws Broken {
-        if (recordPerLine) {
-            sendLines(chunk, length, timeout);
-            return;
-        }
         acquire(chunkSlots, timeout);
         byte[] copy = new byte[length];
         System.arraycopy(chunk, 0, copy, 0, length);
-        transport.writeResponse(new DataChunk(copy, chunkSlots), session);
-    }
-
-    /** Cuts already dot-stuffed data at each LF; a line cut by the chunk boundary waits for its end. */
-    private void sendLines(byte[] chunk, int length, Duration timeout) throws Broken {
-        int start = 0;
-        for (int i = 0; i < length; i++) {
-            if (chunk[i] == '\n' || partialLine.size() + (i - start) + 1 >= MAX_RECORD_PLAINTEXT) {
-                partialLine.write(chunk, start, i + 1 - start);
-                start = i + 1;
-                flushPartialLine(timeout);
-            }
-        }
-        partialLine.write(chunk, start, length - start);
-    }
-
-    private void flushPartialLine(Duration timeout) throws Broken {
-        if (partialLine.size() > 0) {
-            byte[] line = partialLine.toByteArray();
-            partialLine.reset();
-            writeLine(line, timeout);
-        }
-    }
-
-    private void writeLine(byte[] line, Duration timeout) throws Broken {
-        acquire(lineSlot, timeout);
-        transport.writeResponse(new DataChunk(line, lineSlot), session);
+        transport.writeResponse(new DataChunk(copy, recordPerLine, chunkSlots), session);
     }
 
     /** Waits for a write slot, checking every second whether the customer is gone. */
@@ -309,16 +267,26 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     }
 
     /**
-     * Raw message bytes through James's StreamResponse path (Netty's ChunkedWriteHandler). The
-     * chunk is already in memory, so reading it on the event loop does no I/O; closing it (done
-     * by Netty once written or discarded) frees a slot for the next chunk.
+     * Raw bytes through James's StreamResponse path (Netty's ChunkedWriteHandler). The chunk is
+     * already in memory, so reading it on the event loop does no I/O; closing it (done by Netty
+     * once written or discarded) frees a slot for the next chunk.
+     *
+     * <p>With {@code linePaced}, the stream never lets one read cross the end of a line, and says
+     * so through available(). James 3.8.1 writes a StreamResponse as Netty's ChunkedStream, which
+     * reads at most available() bytes per chunk and writes and flushes each chunk on its own, and
+     * SslHandler wraps what one flush gives it: so every line leaves in a TLS record of its own,
+     * with no extra thread hop per line. (James offers no other way to shape TLS records: it does
+     * not expose the channel.) A line longer than a chunk or a record spans several, which
+     * fetchmail handles: what it cannot handle is a record holding the end of one line and more.
      */
     private static final class DataChunk implements StreamResponse {
         private final byte[] bytes;
+        private final boolean linePaced;
         private final Semaphore slots;
 
-        DataChunk(byte[] bytes, Semaphore slots) {
+        DataChunk(byte[] bytes, boolean linePaced, Semaphore slots) {
             this.bytes = bytes;
+            this.linePaced = linePaced;
             this.slots = slots;
         }
 
@@ -328,8 +296,27 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
                 private final AtomicBoolean closed = new AtomicBoolean();
 
                 @Override
+                public synchronized int available() {
+                    if (!linePaced) {
+                        return super.available();
+                    }
+                    for (int i = pos; i < count; i++) {
+                        if (buf[i] == '\n') {
+                            return i + 1 - pos;
+                        }
+                    }
+                    return count - pos;
+                }
+
+                @Override
+                public synchronized int read(byte[] target, int offset, int length) {
+                    int toLineEnd = available();
+                    return super.read(target, offset, toLineEnd == 0 ? length : Math.min(length, toLineEnd));
+                }
+
+                @Override
                 public void close() {
-                    if (closed.compareAndSet(false, true)) {
+                    if (closed.compareAndSet(false, true) && slots != null) {
                         slots.release();
                     }
                 }

@@ -26,7 +26,11 @@ final class OdmrClient implements AutoCloseable {
     final List<String> greeting;
 
     OdmrClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(new Socket("127.0.0.1", port));
+    }
+
+    private OdmrClient(Socket connected) throws IOException {
+        socket = connected;
         socket.setSoTimeout(30_000);
         socket.setTcpNoDelay(true);
         in = new BufferedInputStream(socket.getInputStream());
@@ -68,11 +72,29 @@ final class OdmrClient implements AutoCloseable {
         return command("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + login + "\0" + secret).getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** TLS from the first byte, as on the ODMR-over-TLS port (fetchmail's ssl option). */
+    static OdmrClient implicitTls(int port) throws Exception {
+        SSLSocket tls = (SSLSocket) trustingEveryone().getSocketFactory().createSocket("127.0.0.1", port);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        return new OdmrClient(tls);
+    }
+
     List<String> startTls() throws Exception {
         List<String> reply = command("STARTTLS");
         if (!code(reply).equals("220")) {
             return reply;
         }
+        SSLSocket tls = (SSLSocket) trustingEveryone().getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        socket = tls;
+        in = new BufferedInputStream(tls.getInputStream());
+        out = tls.getOutputStream();
+        return reply;
+    }
+
+    private static SSLContext trustingEveryone() throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[] {new X509TrustManager() {
             @Override
@@ -89,13 +111,7 @@ final class OdmrClient implements AutoCloseable {
                 return new X509Certificate[0];
             }
         }}, null);
-        SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
-        tls.setUseClientMode(true);
-        tls.startHandshake();
-        socket = tls;
-        in = new BufferedInputStream(tls.getInputStream());
-        out = tls.getOutputStream();
-        return reply;
+        return context;
     }
 
     boolean isEncrypted() {
