@@ -40,6 +40,18 @@ trap stop_dockerd EXIT
 
 if command -v docker >/dev/null && ! docker info >/dev/null 2>&1 && $as_root && command -v dockerd >/dev/null; then
   mkdir -p target
+  # An engine that was killed leaves pid files behind, and dockerd refuses to start while one
+  # names a process that exists (a zombie, or a pid since reused): remove those that name no
+  # live dockerd or containerd.
+  for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -z "$pid" ] || [ ! -r "/proc/$pid/comm" ] || grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" \
+       || ! grep -qE '^(dockerd|containerd)$' "/proc/$pid/comm"; then
+      echo "run-tests: removing the stale $pidfile"
+      rm -f "$pidfile"
+    fi
+  done
   echo "run-tests: starting a Docker engine (log: target/dockerd.log)"
   dockerd --bridge=none --iptables=false --ip-masq=false > target/dockerd.log 2>&1 &
   started_dockerd=$!
