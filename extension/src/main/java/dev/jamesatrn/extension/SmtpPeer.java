@@ -51,10 +51,20 @@ public interface SmtpPeer {
             return String.join(" / ", lines);
         }
 
-        /** The RFC 3463 code after the reply code, when the peer gave one. */
+        /**
+         * The RFC 3463 code after the reply code, when the peer gave one. Its class must agree
+         * with the reply code's (RFC 3463 section 2); when it does not ({@code 550 4.2.2}), the
+         * reply code is what James acted on, so its class wins, as in Postfix.
+         */
         public Optional<String> enhancedStatus() {
             Matcher matcher = ENHANCED.matcher(lines.get(lines.size() - 1));
-            return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
+            if (!matcher.find()) {
+                return Optional.empty();
+            }
+            String status = matcher.group(1);
+            int replyClass = code / 100;
+            boolean statusClass = replyClass == 2 || replyClass == 4 || replyClass == 5;
+            return Optional.of(statusClass ? replyClass + status.substring(1) : status);
         }
 
         @Override
