@@ -112,6 +112,8 @@ public final class ParkedMailClient {
 
     // Message bytes are read and sent in pieces of this size: memory per session stays bounded.
     private static final int CHUNK_SIZE = 64 * 1024;
+    // How much of the customer's reply a DSN quotes: a multi-line 5xx text in full, never a flood.
+    private static final int DSN_REPLY_EXCERPT = 1000;
 
     private final SmtpPeer customer;
     private final DomainLeases.DomainLease lease;
@@ -606,7 +608,7 @@ public final class ParkedMailClient {
         try {
             copy = MailImpl.duplicate(mail);
             copy.setRecipients(recipients);
-            copy.setErrorMessage("The ATRN customer refused the message: " + reason.text());
+            copy.setErrorMessage("The ATRN customer refused the message: " + SmtpPeer.abbreviate(reason.text(), DSN_REPLY_EXCERPT));
             Bounces.setStatus(copy, reason.enhancedStatus().orElse("5.0.0"));
             mailetContext.sendMail(copy, bounceProcessor);
             LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),

@@ -122,8 +122,14 @@ public interface SmtpPeer {
 
     /** For logs and error texts: printable ASCII, at most 200 characters. */
     static String abbreviate(String text) {
-        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
+        return abbreviate(text, 200);
+    }
+
+    /** Printable ASCII, at most {@code max} characters: what a peer sent, made safe to quote. */
+    static String abbreviate(String text, int max) {
+        boolean cut = text.length() > max;
+        String printable = (cut ? text.substring(0, max) : text).replaceAll("[^\\x20-\\x7e]", "?");
+        return cut ? printable + "..." : printable;
     }
 
     /** Checks one reply line's shape (RFC 5321 section 4.2): three digits, then space, dash or nothing. */
