@@ -130,7 +130,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         // Only the event loop touches session attachments (James keeps them in a HashMap): set
         // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
         session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
-        session.pushLineHandler(customer);
+        customer.startListening();
         List<Domain> claimed = List.copyOf(domains);
         OdmrSessionLog.Entry entry = OdmrSessionLog.of(session).orElseGet(() -> new OdmrSessionLog.Entry(OdmrSessionLog.remoteAddress(session)));
         entry.atrnStarted(claimed.stream().map(Domain::asString).collect(Collectors.joining(",")));
@@ -187,6 +187,8 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             }
             code = "250";
             entry.replied(code);
+            // queued on the event loop ahead of the 250 itself
+            handback.run(customer::reversing);
             customer.reply(OdmrReplies.ATRN_REVERSING);
             TimeMetric timer = metrics.drainTimer();
             try {

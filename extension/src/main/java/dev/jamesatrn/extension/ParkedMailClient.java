@@ -112,6 +112,8 @@ public final class ParkedMailClient {
 
     // Message bytes are read and sent in pieces of this size: memory per session stays bounded.
     private static final int CHUNK_SIZE = 64 * 1024;
+    // How much of the customer's reply a DSN quotes: a multi-line 5xx text in full, never a flood.
+    private static final int DSN_REPLY_EXCERPT = 1000;
 
     private final SmtpPeer customer;
     private final DomainLeases.DomainLease lease;
@@ -389,6 +391,7 @@ public final class ParkedMailClient {
         List<MailAddress> stillOwed = new ArrayList<>();
         Map<MailAddress, Reply> refused = new LinkedHashMap<>();
         Reply lastFailure = null;
+        Reply closing = null;
         boolean transactionOpen = false;
         String mailFrom = mailFrom(mail, size);
 
@@ -419,11 +422,13 @@ public final class ParkedMailClient {
             if (data.code() == 354 && accepted.isEmpty()) {
                 // RFC 2920 section 3.1: a server that says 354 with no recipient gets an empty message
                 customer.send(".");
-                expect(customer.await(timeouts.dataTermination(), "end of empty data"), "end of data", FINAL);
+                Reply end = expect(customer.await(timeouts.dataTermination(), "end of empty data"), "end of data", FINAL);
                 transactionOpen = false;
+                closing = end.code() == 421 ? end : null;
             } else if (data.code() == 354) {
                 Reply end = sendBody(mail, upcoming, next);
                 transactionOpen = false;
+                closing = end.code() == 421 ? end : null;
                 if (end.positive()) {
                     countDelivered();
                     LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
@@ -453,6 +458,11 @@ public final class ParkedMailClient {
                 throw new Broken("the store failed after a delivery (" + e.getMessage() + "); connection dropped, the rest stays parked");
             }
             throw e;
+        }
+        if (closing != null) {
+            // RFC 5321 section 3.8: the customer is closing the connection; the message was
+            // settled (kept parked) above, and nothing more may be sent.
+            throw closingSession(closing);
         }
         return next[0];
     }
@@ -550,9 +560,13 @@ public final class ParkedMailClient {
 
     private static Reply checked(Reply reply, String name, Set<Integer> expected) throws Broken {
         if (reply.code() == 421) {
-            throw new Broken("the customer is closing the session: " + SmtpPeer.abbreviate(reply.text()));
+            throw closingSession(reply);
         }
         return expect(reply, name, expected);
+    }
+
+    private static Broken closingSession(Reply reply) {
+        return new Broken("the customer is closing the session: " + SmtpPeer.abbreviate(reply.text()));
     }
 
     private static Reply expect(Reply reply, String name, Set<Integer> expected) throws Broken {
@@ -594,7 +608,7 @@ public final class ParkedMailClient {
         try {
             copy = MailImpl.duplicate(mail);
             copy.setRecipients(recipients);
-            copy.setErrorMessage("The ATRN customer refused the message: " + reason.text());
+            copy.setErrorMessage("The ATRN customer refused the message: " + SmtpPeer.abbreviate(reason.text(), DSN_REPLY_EXCERPT));
             Bounces.setStatus(copy, reason.enhancedStatus().orElse("5.0.0"));
             mailetContext.sendMail(copy, bounceProcessor);
             LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),
