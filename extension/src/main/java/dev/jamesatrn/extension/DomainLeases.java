@@ -190,10 +190,23 @@ public class DomainLeases {
         return store.ownerOf(domain);
     }
 
-    /** "being delivered by an ODMR session" and the like, for a refusal text. */
+    /**
+     * "being delivered by an ODMR session" and the like, for the text of a refusal after a claim
+     * was refused. Never throws: a claim store that cannot say who holds the domain must not
+     * turn a refusal into an error (and an error path that forgets a claim).
+     */
     public Optional<String> busyText(Domain domain) {
-        return store.ownerOf(domain).map(owner -> Owner.parse(owner).map(o -> o.purpose().busyText())
-            .orElse("claimed by " + owner));
+        try {
+            return store.ownerOf(domain).map(DomainLeases::busyTextOf);
+        } catch (RuntimeException e) {
+            LOGGER.warn("Cannot read who holds {}: {}", domain.asString(), e.getMessage());
+            return Optional.of("claimed by another drainer (who, cannot be read now)");
+        }
+    }
+
+    /** The refusal text for a holder as {@link #holderOf} returns it. */
+    public static String busyTextOf(String owner) {
+        return Owner.parse(owner).map(o -> o.purpose().busyText()).orElse("claimed by " + owner);
     }
 
     private void releaseQuietly(List<Domain> domains, String owner) {
