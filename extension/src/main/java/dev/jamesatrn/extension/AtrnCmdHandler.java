@@ -49,18 +49,21 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private final OdmrSessions sessions;
     private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
+    private final OwnHostNames ownHostNames;
     private final Map<String, Instant> lastAtrn = new ConcurrentHashMap<>();
 
     /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
     public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
-                          OdmrSessions sessions, MailetContext mailetContext, AtrnMetrics metrics, ParkedMailExpiry expiry) {
+                          OdmrSessions sessions, MailetContext mailetContext, AtrnMetrics metrics, ParkedMailExpiry expiry,
+                          OwnHostNames ownHostNames) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
         this.sessions = sessions;
         this.mailetContext = mailetContext;
         this.metrics = metrics;
+        this.ownHostNames = ownHostNames;
     }
 
     @Override
@@ -192,8 +195,10 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             customer.reply(OdmrReplies.ATRN_REVERSING);
             TimeMetric timer = metrics.drainTimer();
             try {
-                entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext,
-                    session.getConfiguration().getHelloName()).withMetrics(metrics).withTransferSlots(sessions.transfers()).drain());
+                String helloName = session.getConfiguration().getHelloName();
+                entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext, helloName)
+                    .withOwnHostNames(ownHostNames.including(helloName)).deliveringMailParkedMeanwhile()
+                    .withMetrics(metrics).withTransferSlots(sessions.transfers()).drain());
             } finally {
                 timer.stopAndPublish();
             }

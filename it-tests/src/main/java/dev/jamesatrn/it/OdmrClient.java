@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -27,6 +28,11 @@ final class OdmrClient implements AutoCloseable {
 
     OdmrClient(int port) throws IOException {
         this(new Socket("127.0.0.1", port));
+    }
+
+    /** From a chosen local address (any of 127.0.0.0/8 on Linux), to act as a different client. */
+    OdmrClient(int port, InetAddress localAddress) throws IOException {
+        this(new Socket(InetAddress.getByName("127.0.0.1"), port, localAddress, 0));
     }
 
     private OdmrClient(Socket connected) throws IOException {

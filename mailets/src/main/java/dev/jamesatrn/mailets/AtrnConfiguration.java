@@ -246,6 +246,64 @@ public final class AtrnConfiguration {
     }
 
     /**
+     * What keeps ETRN (RFC 1985, no AUTH needed) from being used against the service: each
+     * client address may start {@code maxEtrnPerClient} ETRN within {@code etrnClientWindow}
+     * (IPv6 clients counted per /64), and {@code ownHostNames} are the names, besides the
+     * {@code <helloName>} of every server in smtpserver.xml, that mean "this server" when a peer
+     * greets or answers EHLO with them (other nodes of a cluster): mail for it would loop.
+     */
+    public static final class EtrnPolicies {
+        public static final EtrnPolicies DEFAULT = new EtrnPolicies(10, Duration.ofMinutes(1), ImmutableSet.of());
+
+        private final int maxEtrnPerClient;
+        private final Duration etrnClientWindow;
+        private final Set<String> ownHostNames;
+
+        public EtrnPolicies(int maxEtrnPerClient, Duration etrnClientWindow, Set<String> ownHostNames) {
+            this.maxEtrnPerClient = maxEtrnPerClient;
+            this.etrnClientWindow = etrnClientWindow;
+            this.ownHostNames = ImmutableSet.copyOf(ownHostNames);
+        }
+
+        public int maxEtrnPerClient() {
+            return maxEtrnPerClient;
+        }
+
+        public Duration etrnClientWindow() {
+            return etrnClientWindow;
+        }
+
+        /** Lower case, without a trailing dot. */
+        public Set<String> ownHostNames() {
+            return ownHostNames;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof EtrnPolicies)) {
+                return false;
+            }
+            EtrnPolicies other = (EtrnPolicies) o;
+            return maxEtrnPerClient == other.maxEtrnPerClient && Objects.equals(etrnClientWindow, other.etrnClientWindow)
+                && Objects.equals(ownHostNames, other.ownHostNames);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(maxEtrnPerClient, etrnClientWindow, ownHostNames);
+        }
+
+        @Override
+        public String toString() {
+            return "EtrnPolicies[maxEtrnPerClient=" + maxEtrnPerClient + ", etrnClientWindow=" + etrnClientWindow
+                + ", ownHostNames=" + ownHostNames + "]";
+        }
+    }
+
+    /**
      * One ATRN domain. {@code etrnRelay}: where an ETRN (RFC 1985) for it delivers; empty means
      * the domain's MX hosts.
      */
@@ -311,6 +369,9 @@ public final class AtrnConfiguration {
     private static final Pattern LDH_DOMAIN = Pattern.compile(
         "^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$");
 
+    private static final Pattern HOST_NAME = Pattern.compile(
+        "^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
+
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
@@ -319,6 +380,7 @@ public final class AtrnConfiguration {
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
         "minAtrnInterval", "claimLease",
+        "maxEtrnPerClient", "etrnClientWindow", "ownHostNames",
         "logins.login[@name]", "logins.login[@secret]",
         "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients", "domains.domain.etrnRelay");
 
@@ -332,19 +394,21 @@ public final class AtrnConfiguration {
     private final Timeouts timeouts;
     private final Policies policies;
     private final TlsRecordPerLine tlsRecordPerLine;
+    private final EtrnPolicies etrnPolicies;
 
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
                              int maxParallelTransfers,
                              Timeouts timeouts, Policies policies) {
         this(domains, secrets, repositoryUrlPrefix, bounceProcessor, allowPlainAuthWithoutTls, maxConcurrentSessions,
-            maxParallelTransfers, timeouts, policies, TlsRecordPerLine.IMPLICIT_TLS);
+            maxParallelTransfers, timeouts, policies, TlsRecordPerLine.IMPLICIT_TLS, EtrnPolicies.DEFAULT);
     }
 
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
                              int maxParallelTransfers,
-                             Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine) {
+                             Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine,
+                             EtrnPolicies etrnPolicies) {
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
         this.repositoryUrlPrefix = repositoryUrlPrefix;
@@ -355,6 +419,7 @@ public final class AtrnConfiguration {
         this.timeouts = timeouts;
         this.policies = policies;
         this.tlsRecordPerLine = tlsRecordPerLine;
+        this.etrnPolicies = etrnPolicies;
     }
 
     public boolean isAtrnDomain(Domain domain) {
@@ -425,6 +490,10 @@ public final class AtrnConfiguration {
 
     public TlsRecordPerLine tlsRecordPerLine() {
         return tlsRecordPerLine;
+    }
+
+    public EtrnPolicies etrnPolicies() {
+        return etrnPolicies;
     }
 
     /**
@@ -499,9 +568,15 @@ public final class AtrnConfiguration {
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
         TlsRecordPerLine recordPerLine = tlsRecordPerLine(config, problems);
 
+        EtrnPolicies etrnDefaults = EtrnPolicies.DEFAULT;
+        EtrnPolicies etrnPolicies = new EtrnPolicies(
+            positiveInt(config, "maxEtrnPerClient", etrnDefaults.maxEtrnPerClient(), problems),
+            duration(config, "etrnClientWindow", etrnDefaults.etrnClientWindow(), problems),
+            hostNames(config, "ownHostNames", problems));
+
         problems.throwIfAny();
         return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxTransfers,
-            timeouts, policies, recordPerLine);
+            timeouts, policies, recordPerLine, etrnPolicies);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
@@ -676,6 +751,26 @@ public final class AtrnConfiguration {
         }
         problems.add(key, "'" + raw + "' is not a positive integer", "write a number such as " + fallback);
         return fallback;
+    }
+
+    /** Host names as a peer writes them after 220 or 250 (one label is allowed: "localhost", a short node name). */
+    private static Set<String> hostNames(HierarchicalConfiguration<ImmutableNode> config, String key, Problems problems) {
+        Set<String> names = new LinkedHashSet<>();
+        for (Object raw : config.getList(key, List.of())) {
+            for (String name : Splitter.on(CharMatcherHolder.SEPARATORS).trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
+                String candidate = name.toLowerCase(Locale.ROOT);
+                if (candidate.endsWith(".")) {
+                    candidate = candidate.substring(0, candidate.length() - 1);
+                }
+                if (HOST_NAME.matcher(candidate).matches()) {
+                    names.add(candidate);
+                } else {
+                    problems.add(key, "'" + name + "' is not a host name",
+                        "list the names other nodes of this cluster answer EHLO with, such as mx2.provider.example, separated by commas");
+                }
+            }
+        }
+        return names;
     }
 
     private static String trimmed(String value) {

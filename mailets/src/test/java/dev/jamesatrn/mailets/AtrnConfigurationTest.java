@@ -158,4 +158,30 @@ class AtrnConfigurationTest {
         assertThat(set.authFailureDelay()).isZero();
         assertThat(set.minAtrnInterval()).contains(Duration.ofMinutes(1));
     }
+
+    @Test
+    void etrnPoliciesHaveSafeDefaultsAndCanBeSet() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        AtrnConfiguration.EtrnPolicies defaults = parse(LOGINS + domains).etrnPolicies();
+        assertThat(defaults.maxEtrnPerClient()).isEqualTo(10);
+        assertThat(defaults.etrnClientWindow()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(defaults.ownHostNames()).isEmpty();
+
+        AtrnConfiguration.EtrnPolicies set = parse(LOGINS + domains + "<maxEtrnPerClient>3</maxEtrnPerClient>"
+            + "<etrnClientWindow>10m</etrnClientWindow><ownHostNames>MX2.Provider.Example., mx3.provider.example node4</ownHostNames>")
+            .etrnPolicies();
+        assertThat(set.maxEtrnPerClient()).isEqualTo(3);
+        assertThat(set.etrnClientWindow()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(set.ownHostNames()).containsExactly("mx2.provider.example", "mx3.provider.example", "node4");
+    }
+
+    @Test
+    void badEtrnPoliciesAreRefusedWithTheFix() {
+        assertThatThrownBy(() -> parse(LOGINS + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>"
+            + "<maxEtrnPerClient>0</maxEtrnPerClient><etrnClientWindow>often</etrnClientWindow>"
+            + "<ownHostNames>mx2.provider.example, [192.0.2.1]</ownHostNames>"))
+            .hasMessageContaining("key 'maxEtrnPerClient': '0' is not a positive integer. Fix: write a number such as 10")
+            .hasMessageContaining("key 'etrnClientWindow': 'often' is not a duration")
+            .hasMessageContaining("key 'ownHostNames': '[192.0.2.1]' is not a host name. Fix: list the names");
+    }
 }
