@@ -3,7 +3,6 @@ package dev.jamesatrn.extension;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -25,12 +24,11 @@ public class OdmrSessions {
     // Replies deliberately held back (after a failed AUTH): a timer, not a sleeping thread.
     private final ScheduledExecutorService timer;
     private final ScheduledExecutorService watchdogs;
-    // Fair: sessions waiting for a transfer take turns, none starves behind a busy one.
-    private final Semaphore transfers;
+    private final TransferSlots transfers;
 
     @Inject
     public OdmrSessions(AtrnConfiguration configuration) {
-        this.transfers = new Semaphore(configuration.maxParallelTransfers(), true);
+        this.transfers = new TransferSlots(configuration.maxParallelTransfers());
         AtomicInteger counter = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(0, configuration.maxConcurrentSessions(), 60, TimeUnit.SECONDS,
             new SynchronousQueue<>(), runnable -> {
@@ -43,11 +41,10 @@ public class OdmrSessions {
     }
 
     /**
-     * Slots for message transactions, shared by every drain (ATRN and ETRN): each session holds
-     * one for a single message at a time, so with more drains than slots they take turns, and
-     * inbound SMTP keeps a core (benchmark: inbound p99 during 20 drains).
+     * Slots for the work of drains, shared by every drain (ATRN and ETRN): with more drains than
+     * slots they take turns, and inbound SMTP keeps a core (benchmark: inbound p99 during 20 drains).
      */
-    Semaphore transfers() {
+    TransferSlots transfers() {
         return transfers;
     }
 

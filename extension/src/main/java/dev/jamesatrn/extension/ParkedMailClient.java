@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
 import java.util.stream.Collectors;
 
 import javax.mail.MessagingException;
@@ -150,7 +149,7 @@ public final class ParkedMailClient {
     private final String helloName;
 
     private Optional<AtrnMetrics> metrics = Optional.empty();
-    private Optional<Semaphore> transferSlots = Optional.empty();
+    private TransferSlots.Holder slot = TransferSlots.unlimited().holder();
     private Set<String> ownHostNames;
     private boolean deliversMailParkedMeanwhile;
     private boolean loopsBack;
@@ -173,7 +172,7 @@ public final class ParkedMailClient {
     /** A drain that takes its claim from {@code claimer} once the peer has accepted EHLO (ETRN). */
     public ParkedMailClient(SmtpPeer customer, Claimer claimer, AtrnConfiguration configuration,
                             ParkedMailStore store, MailetContext mailetContext, String helloName) {
-        this.customer = customer;
+        this.customer = new Paced(customer);
         this.claimer = claimer;
         this.ownHostNames = Set.of(OwnHostNames.normalize(helloName));
         this.timeouts = configuration.timeouts();
@@ -206,21 +205,10 @@ public final class ParkedMailClient {
         return this;
     }
 
-    /** Transactions of all drains share these slots, one message at a time each. */
-    public ParkedMailClient withTransferSlots(Semaphore slots) {
-        this.transferSlots = Optional.of(slots);
+    /** Every drain's work shares these slots (see {@link TransferSlots}). */
+    public ParkedMailClient withTransferSlots(TransferSlots slots) {
+        this.slot = slots.holder();
         return this;
-    }
-
-    private void acquireTransferSlot() throws Broken {
-        if (transferSlots.isPresent()) {
-            try {
-                transferSlots.get().acquire();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Broken("interrupted while waiting for a transfer slot");
-            }
-        }
     }
 
     /** Counts every outcome in James's metrics as it happens, not only in the returned {@link Outcome}. */
@@ -260,6 +248,7 @@ public final class ParkedMailClient {
                 quitQuietly();
                 throw e;
             }
+            slot.work();
             Map<Domain, List<MailKey>> parkedAtStart = new LinkedHashMap<>();
             for (Domain domain : lease.domains()) {
                 parkedAtStart.put(domain, store.keys(domain));
@@ -276,6 +265,7 @@ public final class ParkedMailClient {
             broken = Optional.of("parked mail could not be read: " + e.getMessage());
             quitQuietly();
         } finally {
+            slot.idle();
             customer.close();
         }
         return new Outcome(delivered, deferred, bounced, bytes, broken, loopsBack);
@@ -383,6 +373,7 @@ public final class ParkedMailClient {
 
         /** The next readable message this drain may send, or null at the end of the round. */
         Parked poll() throws Broken {
+            slot.work();
             while (keys.hasNext()) {
                 MailKey key = keys.next();
                 tried.add(key);
@@ -412,11 +403,9 @@ public final class ParkedMailClient {
             Parked current = upcoming.poll();
             while (current != null) {
                 Parked next;
-                acquireTransferSlot();
                 try {
                     next = transact(domain, current, upcoming);
                 } finally {
-                    transferSlots.ifPresent(Semaphore::release);
                     LifecycleUtil.dispose(current.mail());
                 }
                 current = next != null ? next : upcoming.poll();
@@ -424,6 +413,7 @@ public final class ParkedMailClient {
             if (!deliversMailParkedMeanwhile) {
                 return;
             }
+            slot.work();
             fresh = store.keys(domain).stream().filter(key -> !tried.contains(key)).collect(Collectors.toUnmodifiableList());
             parkedMeanwhile = true;
         }
@@ -641,8 +631,12 @@ public final class ParkedMailClient {
 
     /** The body and its final dot; then, with PIPELINING, the next message is read and its envelope sent after the reply. */
     private Reply sendBody(Mail mail, Upcoming upcoming, Parked[] next) throws Broken {
-        DotStuffingOutputStream body = new DotStuffingOutputStream(
-            (chunk, length) -> customer.sendData(chunk, length, timeouts.dataBlock()), CHUNK_SIZE);
+        // The slot covers reading the store and dot-stuffing, not the wait for room to write.
+        DotStuffingOutputStream body = new DotStuffingOutputStream((chunk, length) -> {
+            customer.sendData(chunk, length, timeouts.dataBlock());
+            slot.work();
+        }, CHUNK_SIZE);
+        slot.work();
         try {
             writeMessage(mail.getMessage(), body);
             body.finishWithEndOfData();
@@ -714,7 +708,8 @@ public final class ParkedMailClient {
 
     /** Applies the outcome of one transaction to the parked copy. */
     private void settle(Domain domain, MailKey key, Mail mail, Map<MailAddress, Reply> refused, List<MailAddress> stillOwed,
-                        Reply lastFailure) throws MessagingException {
+                        Reply lastFailure) throws Broken, MessagingException {
+        slot.work();
         List<MailAddress> owedAfter = new ArrayList<>(stillOwed);
         // One bounce per distinct reply, so each refused recipient's DSN quotes its own reason.
         Map<Reply, List<MailAddress>> byReason = new LinkedHashMap<>();
@@ -756,6 +751,58 @@ public final class ParkedMailClient {
             return false;
         } finally {
             LifecycleUtil.dispose(copy);
+        }
+    }
+
+    /**
+     * The peer, giving the transfer slot back before every call: each may wait on the network
+     * (a reply, room to write), and a slot is for James's own work only.
+     */
+    private final class Paced implements SmtpPeer {
+        private final SmtpPeer peer;
+
+        Paced(SmtpPeer peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void sendAll(List<String> commandLines) throws Broken {
+            slot.idle();
+            peer.sendAll(commandLines);
+        }
+
+        @Override
+        public Reply await(Duration timeout, String awaiting) throws Broken {
+            slot.idle();
+            return peer.await(timeout, awaiting);
+        }
+
+        @Override
+        public void sendData(byte[] chunk, int length, Duration timeout) throws Broken {
+            slot.idle();
+            peer.sendData(chunk, length, timeout);
+        }
+
+        @Override
+        public void close() {
+            slot.idle();
+            peer.close();
+        }
+
+        @Override
+        public boolean canStartTls() {
+            return peer.canStartTls();
+        }
+
+        @Override
+        public void startTls() throws Broken {
+            slot.idle();
+            peer.startTls();
+        }
+
+        @Override
+        public boolean isTls() {
+            return peer.isTls();
         }
     }
 

@@ -373,12 +373,14 @@ public final class DrainBenchmark {
         List<Double> busy = new ArrayList<>();
         boolean overlapped = true;
         double drained = 0;
+        List<String> parallelRates = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
             inject(ports.inbound(), "bench-#.example", perDomain * sessions, message, sessions);
             waitFor(Duration.ofMinutes(30), () -> IntStream.range(0, sessions)
                 .allMatch(i -> parkedQuietly(ports.webAdmin(), "bench-" + i + ".example") >= perDomain));
             settle(james.pid());
             idle.addAll(latencies(ports, message, probes));
+            long drainStart = System.nanoTime();
             List<CompletableFuture<Drain>> drains = IntStream.range(0, sessions)
                 .mapToObj(i -> CompletableFuture.supplyAsync(() -> {
                     try {
@@ -390,8 +392,12 @@ public final class DrainBenchmark {
                 .collect(Collectors.toList());
             busy.addAll(latencies(ports, message, probes));
             overlapped &= drains.stream().anyMatch(drain -> !drain.isDone());
-            drained += drains.stream().map(CompletableFuture::join).mapToInt(Drain::count).sum();
+            int roundDrained = drains.stream().map(CompletableFuture::join).mapToInt(Drain::count).sum();
+            drained += roundDrained;
+            parallelRates.add(rate(roundDrained / ((System.nanoTime() - drainStart) / 1e9)));
         }
+        notes.add("Isolation: " + sessions + " drains at once, all their messages over the time until the last ended, per round: "
+            + String.join(", ", parallelRates) + ".");
         String samples = idle.size() + " one-message SMTP sessions each" + (rounds > 1 ? " (" + rounds + " rounds pooled)" : "");
         row("inbound latency p50, idle / during " + sessions + " drains", ms(percentile(idle, 50)) + " / " + ms(percentile(busy, 50)),
             "", samples);
