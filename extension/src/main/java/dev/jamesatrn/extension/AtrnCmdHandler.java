@@ -161,9 +161,6 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 LOGGER.error("Cannot claim {} for ATRN", domains, e);
                 refusal = OdmrReplies.atrnCannotCheck("the claim on " + domains + " cannot be taken now");
             }
-            if (claim.isPresent()) {
-                remember(login);
-            }
             if (refusal != null) {
                 code = refusal.getRetCode();
                 // Released before the reply goes out, so an immediate retry finds the domain free.
@@ -189,6 +186,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
                 return;
             }
             code = "250";
+            remember(login);
             entry.replied(code);
             // queued on the event loop ahead of the 250 itself
             handback.run(customer::reversing);
@@ -235,7 +233,10 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         return Optional.of(OdmrReplies.atrnTooSoon(interval.get().minus(since).toSeconds() + 1));
     }
 
-    /** Only an ATRN that was taken on counts for the interval; a 451 must not lock the login out. */
+    /**
+     * Only an ATRN that reversed the session counts for the interval: a customer told 451 (try
+     * again later) or 453 (no mail) must not be locked out when it asks again.
+     */
     private void remember(String login) {
         if (configuration.policies().minAtrnInterval().isPresent()) {
             lastAtrn.put(login, Instant.now());

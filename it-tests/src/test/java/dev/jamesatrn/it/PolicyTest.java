@@ -28,10 +28,26 @@ class PolicyTest {
             + "<minAtrnInterval>1h</minAtrnInterval>"));
 
     @Test
-    void anAtrnRepeatedWithinTheIntervalGets450() throws Exception {
+    void anAtrnRepeatedWithinTheIntervalOfOneThatReversedGets450(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "other.example", "alice@other.example", Messages.simple("interval", "alice@other.example"));
+        CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
         try (OdmrClient client = PORTS.authenticated("other", "other-secret")) {
-            assertThat(client.command("ATRN other.example").get(0)).isEqualTo("453 You have no mail");
+            assertThat(client.command("ATRN other.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+        assertThat(customer.received).hasSize(1);
+
+        try (OdmrClient client = PORTS.authenticated("other", "other-secret")) {
             assertThat(client.command("ATRN other.example").get(0)).startsWith("450 4.7.0 ATRN repeated too soon");
+        }
+    }
+
+    /** Only a session that really reversed counts: a customer told "no mail" may ask again at once. */
+    @Test
+    void anAtrnAnswered453DoesNotCountForTheInterval() throws Exception {
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN customer.example").get(0)).isEqualTo("453 You have no mail");
+            assertThat(client.command("ATRN customer.example").get(0)).isEqualTo("453 You have no mail");
         }
     }
 
