@@ -232,6 +232,8 @@ public class DomainLeases {
      */
     public final class DomainLease implements AutoCloseable {
         private final List<Domain> domains;
+        // Those not yet given back (see release): renewed, and released at close.
+        private final List<Domain> stillHeld;
         private final String owner;
         private volatile long validUntilNanos;
         private volatile boolean lost;
@@ -240,10 +242,12 @@ public class DomainLeases {
 
         private DomainLease(List<Domain> domains, String owner, long sentAt) {
             this.domains = domains;
+            this.stillHeld = new ArrayList<>(domains);
             this.owner = owner;
             this.validUntilNanos = sentAt + lease.toNanos() - lease.toNanos() / 4;
         }
 
+        /** Every domain claimed, including those already given back. */
         public List<Domain> domains() {
             return domains;
         }
@@ -256,13 +260,15 @@ public class DomainLeases {
             return !lost && System.nanoTime() - validUntilNanos < 0;
         }
 
-        private void renew() {
+        // Synchronized with release: a renewal of a domain just given back would fail, and mark
+        // the domains still held as lost.
+        private synchronized void renew() {
             if (lost) {
                 return;
             }
             long sentAt = System.nanoTime();
             try {
-                for (Domain domain : domains) {
+                for (Domain domain : stillHeld) {
                     if (!store.renew(domain, owner, lease)) {
                         lost = true;
                         LOGGER.warn("The claim of {} on {} was lost (lease lapsed or taken over); its drain stops", owner,
@@ -272,8 +278,19 @@ public class DomainLeases {
                 }
                 validUntilNanos = sentAt + lease.toNanos() - lease.toNanos() / 4;
             } catch (RuntimeException e) {
-                LOGGER.warn("Could not renew the claim of {} on {}: {}", owner, domains, e.getMessage());
+                LOGGER.warn("Could not renew the claim of {} on {}: {}", owner, stillHeld, e.getMessage());
             }
+        }
+
+        /**
+         * Gives one domain back before the others (a multi-domain ATRN whose first domain is
+         * drained): it is no longer renewed, and any drainer may claim it at once.
+         */
+        public synchronized void release(Domain domain) {
+            if (closed || !stillHeld.remove(domain)) {
+                return;
+            }
+            releaseQuietly(List.of(domain), owner);
         }
 
         @Override
@@ -287,7 +304,8 @@ public class DomainLeases {
                 scheduled.cancel(false);
             }
             lost = true;
-            releaseQuietly(domains, owner);
+            releaseQuietly(List.copyOf(stillHeld), owner);
+            stillHeld.clear();
         }
     }
 }

@@ -255,6 +255,9 @@ public final class ParkedMailClient {
             }
             for (Domain domain : lease.domains()) {
                 drainDomain(domain, parkedAtStart.get(domain));
+                // Everything of it is settled: its customer (or another drainer) need not wait
+                // for the other domains of this session.
+                lease.release(domain);
             }
             customer.send("QUIT");
             customer.await(timeouts.command(), "QUIT");

@@ -2,6 +2,7 @@ package dev.jamesatrn.extension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
@@ -93,5 +94,29 @@ class DomainLeasesTest {
 
         assertThat(leases.claimAll(List.of(FIRST, SECOND), DomainLeases.Purpose.ATRN, "s1")).isEqualTo(Optional.empty());
         assertThat(store.ownerOf(FIRST)).isEmpty();
+    }
+
+    /**
+     * A multi-domain ATRN gives each domain back once it is drained: another drainer may take it
+     * at once, and the session keeps (and renews) the rest, past its first lease.
+     */
+    @Test
+    void aDomainGivenBackEarlyIsFreeAtOnceWhileTheOthersStayHeldAndRenewed() {
+        InJvmDomainClaims store = new InJvmDomainClaims();
+        Duration lease = Duration.ofSeconds(3);
+        leases = new DomainLeases(store, lease, "node");
+        DomainLeases.DomainLease claim = leases.claimAll(List.of(FIRST, SECOND), DomainLeases.Purpose.ATRN, "s1").orElseThrow();
+
+        claim.release(FIRST);
+
+        assertThat(store.ownerOf(FIRST)).isEmpty();
+        assertThat(store.tryClaim(FIRST, "other|ETRN|y", lease)).isTrue();
+        assertThat(store.ownerOf(SECOND)).contains(claim.owner());
+        // renewals must not trip over the domain given back (now someone else's)
+        await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).until(claim::held);
+        assertThat(store.ownerOf(SECOND)).contains(claim.owner());
+
+        claim.close();
+        assertThat(store.ownerOf(SECOND)).isEmpty();
     }
 }
