@@ -48,6 +48,33 @@ final class Inbound {
         }
     }
 
+    /** Several messages one after another on one connection; @return the reply to each end-of-data. */
+    static List<String> sendOnOneConnection(int port, String from, String rcpt, List<byte[]> messages) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            Wire.readReply(in);
+            Wire.writeLine(out, "EHLO sender.test");
+            Wire.readReply(in);
+            List<String> replies = new ArrayList<>();
+            for (byte[] message : messages) {
+                Wire.writeLine(out, "MAIL FROM:<" + from + ">");
+                expect(Wire.readReply(in), "250");
+                Wire.writeLine(out, "RCPT TO:<" + rcpt + ">");
+                expect(Wire.readReply(in), "250");
+                Wire.writeLine(out, "DATA");
+                expect(Wire.readReply(in), "354");
+                out.write(Wire.dotStuff(message));
+                out.flush();
+                replies.add(String.join("\n", Wire.readReply(in)));
+            }
+            Wire.writeLine(out, "QUIT");
+            Wire.readReply(in);
+            return replies;
+        }
+    }
+
     private static void expect(List<String> reply, String code) throws IOException {
         if (!reply.get(reply.size() - 1).startsWith(code)) {
             throw new IOException("expected " + code + " but got " + reply);

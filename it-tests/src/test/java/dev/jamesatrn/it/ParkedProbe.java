@@ -43,6 +43,9 @@ public class ParkedProbe implements GuiceProbe {
         repository.list().forEachRemaining(keys::add);
         for (MailKey key : keys) {
             Mail mail = repository.retrieve(key);
+            if (mail == null) {
+                continue; // removed since it was listed (delivered, expired, or replaced under a new key)
+            }
             try {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 mail.getMessage().writeTo(bytes);
@@ -60,6 +63,11 @@ public class ParkedProbe implements GuiceProbe {
         List<String> keys = new ArrayList<>();
         repository(domain).list().forEachRemaining(key -> keys.add(key.asString()));
         return keys;
+    }
+
+    /** How many messages any James mail repository holds, e.g. {@code file://var/mail/relay-limit/}. */
+    public long countAt(String url) throws Exception {
+        return store.select(MailRepositoryUrl.from(url)).size();
     }
 
     public void clear(String domain) throws Exception {

@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * Parks mail for ATRN domains: one copy per ATRN domain, each carrying only that domain's
  * recipients, stored in the domain's repository. Recipients of other domains stay on the mail,
  * which goes on through the processor; when none remain the mail is ghosted. A storage failure
- * throws, so James's error processing keeps the message.
+ * throws, so James's error processing keeps the message. Each copy's name carries the message's
+ * place in the delivery order, when James accepted it ({@link ReceiptOrder}), not when it was
+ * parked.
  */
 public class ParkForAtrn extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(ParkForAtrn.class);
@@ -64,7 +66,7 @@ public class ParkForAtrn extends GenericMailet {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             copy.setRecipients(recipients);
-            copy.setName(ParkedNames.newName(Instant.now(), false, copy.getMessageSize()));
+            copy.setName(ParkedNames.newName(ReceiptOrder.of(mail), Instant.now(), false, copy.getMessageSize()));
             store.park(domain, copy);
             metrics.parked();
             LOGGER.info("Parked {} for ATRN domain {} ({} recipient(s), {} bytes)", copy.getName(), domain.asString(),

@@ -1,7 +1,7 @@
 package dev.jamesatrn.mailets;
 
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +28,10 @@ import org.apache.mailet.Mail;
  */
 @Singleton
 public class ParkedMailStore {
+    private static final Comparator<MailKey> DELIVERY_ORDER = Comparator
+        .comparing((MailKey key) -> !key.asString().startsWith(ParkedNames.PREFIX))
+        .thenComparing(MailKey::asString);
+
     private final MailRepositoryStore repositories;
     private final AtrnConfiguration configuration;
 
@@ -52,10 +56,16 @@ public class ParkedMailStore {
         return repository(domain).store(mail);
     }
 
+    /**
+     * The domain's parked keys in delivery order, oldest first ({@link ParkedNames}), whatever
+     * order the repository lists them in (James's memory repository: none; its file
+     * repository: only with FIFO="true"), then names not given by this extension.
+     */
     public List<MailKey> keys(Domain domain) throws MessagingException {
         List<MailKey> keys = new ArrayList<>();
         Iterator<MailKey> iterator = repository(domain).list();
         iterator.forEachRemaining(keys::add);
+        keys.sort(DELIVERY_ORDER);
         return keys;
     }
 
@@ -71,16 +81,16 @@ public class ParkedMailStore {
     /**
      * Replaces a parked message (e.g. with only the recipients still owed): the new copy is
      * stored under a new name first, then the old key is removed, so a crash in between leaves
-     * two copies rather than a half-written one. The parking time in the name is kept, and so is
-     * the size (only recipients change here); an older name without a size gets one now.
+     * two copies rather than a half-written one. The name keeps the message's place in the
+     * delivery order, its parking time and its size (only recipients change here); an older name
+     * without a size gets one now.
      */
     public MailKey replace(Domain domain, MailKey old, Mail mail, boolean warned) throws MessagingException {
-        Instant parkedAt = ParkedNames.parkedAt(old.asString()).orElseGet(Instant::now);
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             OptionalLong known = ParkedNames.size(old.asString());
             long size = known.isPresent() ? known.getAsLong() : copy.getMessageSize();
-            copy.setName(ParkedNames.newName(parkedAt, warned, size));
+            copy.setName(ParkedNames.renamed(old.asString(), warned, size));
             MailKey key = repository(domain).store(copy);
             repository(domain).remove(old);
             return key;
