@@ -18,15 +18,19 @@ import org.apache.james.mailrepository.api.Protocol;
 import org.apache.james.mailrepository.memory.MemoryMailRepositoryStore;
 import org.apache.mailet.Mail;
 
+import dev.jamesatrn.mailets.ParkedNames;
+
 /**
- * James's own repository store with two switches: while {@link #FAILING} is set, reading the
+ * James's own repository store with three switches: while {@link #FAILING} is set, reading the
  * repository of {@link #FAILING_URL} fails as an unreachable disk or database would; while
- * {@link #FAILING_REMOVE} is set, only removing from it fails.
+ * {@link #FAILING_REMOVE} is set, only removing from it fails; while {@link #FAILING_FLAG_UPDATE}
+ * is set, only storing a copy marked as warned of its delay (ParkedNames flag {@code w}) fails.
  */
 @Singleton
 public class FlakyMailRepositoryStore implements MailRepositoryStore {
     static final AtomicBoolean FAILING = new AtomicBoolean();
     static final AtomicBoolean FAILING_REMOVE = new AtomicBoolean();
+    static final AtomicBoolean FAILING_FLAG_UPDATE = new AtomicBoolean();
     static final String FAILING_URL = "parkedfile://var/mail/atrn/other.example";
 
     private final MemoryMailRepositoryStore delegate;
@@ -78,6 +82,9 @@ public class FlakyMailRepositoryStore implements MailRepositoryStore {
         @Override
         public MailKey store(Mail mail) throws MessagingException {
             check();
+            if (FAILING_FLAG_UPDATE.get() && ParkedNames.warned(mail.getName())) {
+                throw new MessagingException("simulated failure to store a copy marked warned");
+            }
             return repository.store(mail);
         }
 

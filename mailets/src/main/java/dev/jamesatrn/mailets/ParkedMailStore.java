@@ -79,11 +79,26 @@ public class ParkedMailStore {
     }
 
     /**
+     * The new copy of {@link #replace} was stored but neither the old copy nor the new one could
+     * be removed: both are parked now.
+     */
+    public static final class PartlyReplaced extends MessagingException {
+        private static final long serialVersionUID = 1L;
+
+        PartlyReplaced(MailKey old, MailKey replacement, Exception cause) {
+            super("stored " + replacement.asString() + " to replace " + old.asString() + ", but " + old.asString()
+                + " could not be removed: " + cause.getMessage(), cause);
+        }
+    }
+
+    /**
      * Replaces a parked message (e.g. with only the recipients still owed): the new copy is
      * stored under a new name first, then the old key is removed, so a crash in between leaves
-     * two copies rather than a half-written one. The name keeps the message's place in the
-     * delivery order, its parking time and its size (only recipients change here); an older name
-     * without a size gets one now.
+     * two copies rather than a half-written one. When the old key cannot be removed, the new
+     * copy is removed again and the old one stays as it was; only when that fails too are both
+     * left ({@link PartlyReplaced}). The name keeps the message's place in the delivery order,
+     * its parking time and its size (only recipients change here); an older name without a size
+     * gets one now.
      */
     public MailKey replace(Domain domain, MailKey old, Mail mail, boolean warned) throws MessagingException {
         MailImpl copy = MailImpl.duplicate(mail);
@@ -91,8 +106,19 @@ public class ParkedMailStore {
             OptionalLong known = ParkedNames.size(old.asString());
             long size = known.isPresent() ? known.getAsLong() : copy.getMessageSize();
             copy.setName(ParkedNames.renamed(old.asString(), warned, size));
-            MailKey key = repository(domain).store(copy);
-            repository(domain).remove(old);
+            MailRepository repository = repository(domain);
+            MailKey key = repository.store(copy);
+            try {
+                repository.remove(old);
+            } catch (MessagingException | RuntimeException e) {
+                try {
+                    repository.remove(key);
+                } catch (MessagingException | RuntimeException undo) {
+                    e.addSuppressed(undo);
+                    throw new PartlyReplaced(old, key, e);
+                }
+                throw e;
+            }
             return key;
         } finally {
             LifecycleUtil.dispose(copy);
