@@ -37,6 +37,8 @@ public class AtrnModule extends AbstractModule {
         bind(InJvmDomainClaims.class).in(Singleton.class);
         bind(DomainLeases.class).in(Singleton.class);
         bind(OdmrSessions.class).in(Singleton.class);
+        // One count for every ODMR port: the limits are per client and per login, not per server.
+        bind(AuthFailureLimits.class).in(Singleton.class);
         // Not eager: James creates this child injector while its own repository store is still
         // being built. The ATRN handler injects it, which starts the sweep once James is ready.
         bind(ParkedMailExpiry.class).in(Singleton.class);

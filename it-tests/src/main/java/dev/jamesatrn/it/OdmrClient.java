@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -26,12 +27,22 @@ final class OdmrClient implements AutoCloseable {
     final List<String> greeting;
 
     OdmrClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(30_000);
-        socket.setTcpNoDelay(true);
-        in = new BufferedInputStream(socket.getInputStream());
-        out = socket.getOutputStream();
-        greeting = Wire.readReply(in);
+        this(port, "127.0.0.1");
+    }
+
+    /** From another loopback address (any of 127.0.0.0/8 on Linux): a second client as James sees it. */
+    OdmrClient(int port, String localAddress) throws IOException {
+        socket = new Socket(InetAddress.getByName("127.0.0.1"), port, InetAddress.getByName(localAddress), 0);
+        try {
+            socket.setSoTimeout(30_000);
+            socket.setTcpNoDelay(true);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+            greeting = Wire.readReply(in);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
     }
 
     List<String> command(String line) throws IOException {

@@ -27,6 +27,8 @@ import ch.qos.logback.core.read.ListAppender;
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
     private static final ListAppender<ILoggingEvent> SESSION_LOG = new ListAppender<>();
+    private static final ListAppender<ILoggingEvent> EXTENSION_LOG = new ListAppender<>();
+    private static Level extensionLevel;
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();
@@ -38,15 +40,31 @@ class MetricsAndSessionLogTest {
         // the test logging configuration may keep INFO quiet; the session line is INFO
         logger.setLevel(Level.INFO);
         logger.addAppender(SESSION_LOG);
+        EXTENSION_LOG.start();
+        Logger extension = (Logger) LoggerFactory.getLogger("dev.jamesatrn.extension");
+        extensionLevel = extension.getLevel();
+        extension.setLevel(Level.INFO);
+        extension.addAppender(EXTENSION_LOG);
     }
 
     @AfterAll
     static void stopCapturing() {
         ((Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession")).detachAppender(SESSION_LOG);
+        Logger extension = (Logger) LoggerFactory.getLogger("dev.jamesatrn.extension");
+        extension.detachAppender(EXTENSION_LOG);
+        extension.setLevel(extensionLevel);
     }
 
     private static List<String> sessionLines() {
-        return SESSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        synchronized (SESSION_LOG) {
+            return SESSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+    }
+
+    private static List<String> extensionLines() {
+        synchronized (EXTENSION_LOG) {
+            return EXTENSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     @Test
@@ -131,5 +149,27 @@ class MetricsAndSessionLogTest {
             "ODMR session remote=127\\.0\\.0\\.1 login=other tls=false atrn=2 domains=customer\\.example reply=450 duration=\\d+ms"));
         assertThat(sessionLines()).anyMatch(line -> line.matches(
             "ODMR session remote=127\\.0\\.0\\.1 login=- tls=false atrn=1 domains=customer2\\.example reply=530 duration=\\d+ms"));
+    }
+
+    /**
+     * A CRAM-MD5 login is whatever the client put before the first space of its response (the
+     * JDK's reading of RFC 2195), CR, LF, tabs and escape sequences included: logged raw, it would
+     * start a second log line of the client's choosing.
+     */
+    @Test
+    void aLoginHoldingCrLfAndControlCharactersIsLoggedOnOneEscapedLine() throws Exception {
+        String forged = "nobody\r\n2026-01-01\t00:00:00,000\tINFO\tforged:\tlogin\tcustomer\tauthenticated\u001b[2K";
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.authCramMd5(forged, "not the secret").get(0)).startsWith("535");
+        }
+
+        await().atMost(10, SECONDS).until(() -> extensionLines().stream().anyMatch(line -> line.contains("forged")));
+        assertThat(extensionLines().stream().filter(line -> line.contains("forged")))
+            .singleElement()
+            .satisfies(line -> assertThat(line)
+                .doesNotContain("\r").doesNotContain("\n").doesNotContain("\t").doesNotContain("\u001b")
+                .contains("nobody\\r\\n2026-01-01\\t00:00:00,000\\tINFO\\tforged:")
+                .contains("authenticated\\x1b[2K"));
     }
 }
