@@ -1,7 +1,7 @@
 package dev.jamesatrn.extension;
 
-import java.nio.charset.StandardCharsets;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
@@ -201,10 +201,10 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         }
         String authzid = fields[0];
         String login = fields[1];
-        if (!authzid.isEmpty() && !authzid.equals(login)) {
+        if (!authzid.isEmpty() && !AtrnConfiguration.canonicalLogin(authzid).equals(AtrnConfiguration.canonicalLogin(login))) {
             return failed(session);
         }
-        return verify(session, login, fields[2]);
+        return verify(session, PLAIN, login, fields[2]);
     }
 
     private Response askPassword(SMTPSession session, String encodedUser) {
@@ -216,7 +216,7 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         }
         return challenge(session, base64("Password:"), encodedPassword -> {
             try {
-                return verify(session, login,
+                return verify(session, LOGIN, login,
                     new String(decode(encodedPassword), StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 return OdmrReplies.AUTH_BAD_BASE64;
@@ -224,8 +224,8 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         });
     }
 
-    private Response verify(SMTPSession session, String login, String password) {
-        return authenticate(session, "PLAIN/LOGIN", login, canonical -> configuration.secretOf(canonical)
+    private Response verify(SMTPSession session, String mechanism, String login, String password) {
+        return authenticate(session, mechanism, login, canonical -> configuration.secretOf(canonical)
             .map(secret -> MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8), password.getBytes(StandardCharsets.UTF_8)))
             .orElse(false));
     }
