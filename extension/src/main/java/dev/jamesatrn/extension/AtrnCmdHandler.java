@@ -17,6 +17,7 @@ import javax.inject.Inject;
 import org.apache.james.core.Domain;
 import org.apache.james.metrics.api.TimeMetric;
 import org.apache.james.protocols.api.ProtocolSession;
+import org.apache.james.protocols.api.ProtocolSessionImpl;
 import org.apache.james.protocols.api.Request;
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.handler.CommandHandler;
@@ -48,18 +49,21 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private final OdmrSessions sessions;
     private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
+    private final OwnHostNames ownHostNames;
     private final Map<String, Instant> lastAtrn = new ConcurrentHashMap<>();
 
     /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
     public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
-                          OdmrSessions sessions, MailetContext mailetContext, AtrnMetrics metrics, ParkedMailExpiry expiry) {
+                          OdmrSessions sessions, MailetContext mailetContext, AtrnMetrics metrics, ParkedMailExpiry expiry,
+                          OwnHostNames ownHostNames) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
         this.sessions = sessions;
         this.mailetContext = mailetContext;
         this.metrics = metrics;
+        this.ownHostNames = ownHostNames;
     }
 
     @Override
@@ -123,11 +127,13 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         if (tooSoon.isPresent()) {
             return tooSoon.get();
         }
-        CustomerConnection customer = new CustomerConnection(session);
+        boolean recordPerLine = configuration.tlsRecordPerLine().appliesTo(session.isTLSStarted(),
+            ((ProtocolSessionImpl) session).getProtocolTransport().isStartTLSSupported());
+        CustomerConnection customer = new CustomerConnection(session, recordPerLine);
         // Only the event loop touches session attachments (James keeps them in a HashMap): set
         // here, read by onDisconnect, replaced by the next ATRN, never removed by the session thread.
         session.setAttachment(REVERSED, customer, ProtocolSession.State.Connection);
-        session.pushLineHandler(customer);
+        customer.startListening();
         List<Domain> claimed = List.copyOf(domains);
         OdmrSessionLog.Entry entry = OdmrSessionLog.of(session).orElseGet(() -> new OdmrSessionLog.Entry(OdmrSessionLog.remoteAddress(session)));
         entry.atrnStarted(claimed.stream().map(Domain::asString).collect(Collectors.joining(",")));
@@ -184,11 +190,15 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             }
             code = "250";
             entry.replied(code);
+            // queued on the event loop ahead of the 250 itself
+            handback.run(customer::reversing);
             customer.reply(OdmrReplies.ATRN_REVERSING);
             TimeMetric timer = metrics.drainTimer();
             try {
-                entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext,
-                    session.getConfiguration().getHelloName()).withMetrics(metrics).withTransferSlots(sessions.transfers()).drain());
+                String helloName = session.getConfiguration().getHelloName();
+                entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext, helloName)
+                    .withOwnHostNames(ownHostNames.including(helloName)).deliveringMailParkedMeanwhile()
+                    .withMetrics(metrics).withTransferSlots(sessions.transfers()).drain());
             } finally {
                 timer.stopAndPublish();
             }

@@ -1,6 +1,5 @@
 package dev.jamesatrn.extension;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -13,14 +12,13 @@ import org.slf4j.LoggerFactory;
 import com.google.common.base.Ticker;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
-import com.google.common.net.InetAddresses;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
 
 /**
  * Failed AUTH across all connections of the ODMR port: at most {@code authFailuresPerAddress}
  * per client address and {@code authFailuresPerLogin} per login within {@code authFailureWindow},
- * which starts at the first failure. Past a limit the credentials are not even checked, so
+ * which starts at the first failure (one client is a {@link ClientKey}). Past a limit the credentials are not even checked, so
  * guessing gains nothing, and one WARN line says so per window. An attempt takes its place in the
  * count before its credentials are checked (and gives it back on success): parallel connections
  * cannot all slip in under the limit before the first failure is recorded.
@@ -128,7 +126,7 @@ public class AuthFailureLimits {
 
     /** Before a new AUTH starts: whether the client's address is already over its limit. */
     synchronized Optional<Refused> refusalOf(InetAddress client) {
-        String address = key(client);
+        String address = ClientKey.of(client);
         Window window = limits.failuresPerAddress() == 0 ? null : byAddress.getIfPresent(address);
         if (window == null || window.failures < limits.failuresPerAddress()) {
             return Optional.empty();
@@ -138,7 +136,7 @@ public class AuthFailureLimits {
 
     /** Before credentials are checked. {@code login}: canonical, empty when the client sent none James could take as one. */
     synchronized Attempt begin(InetAddress client, Optional<String> login) {
-        String address = key(client);
+        String address = ClientKey.of(client);
         Window addressWindow = limits.failuresPerAddress() == 0 ? null : window(byAddress, address);
         Window loginWindow = limits.failuresPerLogin() == 0 || login.isEmpty() ? null
             : window(configuration.secretOf(login.get()).isPresent() ? byKnownLogin : byUnknownLogin, login.get());
@@ -177,24 +175,5 @@ public class AuthFailureLimits {
                 refusal == Refusal.ADDRESS ? "authFailuresPerAddress" : "authFailuresPerLogin");
         }
         return new Refused(refusal, seconds);
-    }
-
-    /**
-     * Who counts as one client: an IPv4 address, or an IPv6 /64, the block one site or customer
-     * line usually gets (one address per guess would be free to an attacker otherwise).
-     */
-    static String key(InetAddress client) {
-        if (client instanceof Inet6Address) {
-            byte[] bytes = client.getAddress();
-            for (int i = 8; i < bytes.length; i++) {
-                bytes[i] = 0;
-            }
-            try {
-                return InetAddresses.toAddrString(InetAddress.getByAddress(bytes)) + "/64";
-            } catch (java.net.UnknownHostException e) {
-                throw new IllegalStateException("16 bytes are always an IPv6 address", e);
-            }
-        }
-        return client.getHostAddress();
     }
 }

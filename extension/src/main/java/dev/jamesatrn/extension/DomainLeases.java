@@ -154,8 +154,10 @@ public class DomainLeases {
     }
 
     /**
-     * Claims every domain or none. Storage errors of the claim store surface as runtime
-     * exceptions after whatever was claimed has been given back.
+     * Claims every domain or none. Whatever goes wrong on the way (a refusal, a storage error of
+     * the claim store, an Error, a renewal that cannot be scheduled) gives back what was claimed
+     * before it surfaces: an unreleased claim would be renewed by nobody, yet refuse every drain
+     * of its domains until it lapses.
      */
     public Optional<DomainLease> claimAll(Collection<Domain> domains, Purpose purpose, String id) {
         // Unique per claim, not only per session: a release after an unknown outcome (a timed-out
@@ -163,22 +165,24 @@ public class DomainLeases {
         String owner = new Owner(node, purpose, id + "#" + UUID.randomUUID().toString().substring(0, 8)).asString();
         List<Domain> claimed = new ArrayList<>();
         long sentAt = System.nanoTime();
+        boolean granted = false;
         try {
             for (Domain domain : domains) {
                 if (!store.tryClaim(domain, owner, lease)) {
-                    releaseQuietly(claimed, owner);
                     return Optional.empty();
                 }
                 claimed.add(domain);
             }
-        } catch (RuntimeException e) {
-            releaseQuietly(claimed, owner);
-            throw e;
+            DomainLease claim = new DomainLease(ImmutableList.copyOf(domains), owner, sentAt);
+            long every = Math.max(1, lease.toMillis() / 3);
+            claim.renewal = renewer.scheduleWithFixedDelay(claim::renew, every, every, TimeUnit.MILLISECONDS);
+            granted = true;
+            return Optional.of(claim);
+        } finally {
+            if (!granted) {
+                releaseQuietly(claimed, owner);
+            }
         }
-        DomainLease granted = new DomainLease(ImmutableList.copyOf(domains), owner, sentAt);
-        long every = Math.max(1, lease.toMillis() / 3);
-        granted.renewal = renewer.scheduleWithFixedDelay(granted::renew, every, every, TimeUnit.MILLISECONDS);
-        return Optional.of(granted);
     }
 
     /** Who holds the domain now, if anyone (claims of other software show as their raw owner text). */
@@ -186,10 +190,23 @@ public class DomainLeases {
         return store.ownerOf(domain);
     }
 
-    /** "being delivered by an ODMR session" and the like, for a refusal text. */
+    /**
+     * "being delivered by an ODMR session" and the like, for the text of a refusal after a claim
+     * was refused. Never throws: a claim store that cannot say who holds the domain must not
+     * turn a refusal into an error (and an error path that forgets a claim).
+     */
     public Optional<String> busyText(Domain domain) {
-        return store.ownerOf(domain).map(owner -> Owner.parse(owner).map(o -> o.purpose().busyText())
-            .orElse("claimed by " + owner));
+        try {
+            return store.ownerOf(domain).map(DomainLeases::busyTextOf);
+        } catch (RuntimeException e) {
+            LOGGER.warn("Cannot read who holds {}: {}", domain.asString(), e.getMessage());
+            return Optional.of("claimed by another drainer (who, cannot be read now)");
+        }
+    }
+
+    /** The refusal text for a holder as {@link #holderOf} returns it. */
+    public static String busyTextOf(String owner) {
+        return Owner.parse(owner).map(o -> o.purpose().busyText()).orElse("claimed by " + owner);
     }
 
     private void releaseQuietly(List<Domain> domains, String owner) {

@@ -6,9 +6,11 @@ import java.io.OutputStream;
 /**
  * Message bytes on their way into the DATA phase (RFC 5321 section 4.5.2): a '.' that starts a
  * line is doubled, so 8-bit bytes and long lines pass as they were parked. The one other change
- * is for invalid input only: a bare LF becomes CRLF (RFC 5321 section 2.3.8), because a strict
- * customer would otherwise never see the end of the data. Bytes leave in fixed chunks, so a
- * message is never held whole in memory.
+ * is for invalid input only: a bare CR and a bare LF each become CRLF (RFC 5321 section 2.3.8),
+ * and a '.' after one is doubled like any other at a line start. Otherwise a receiver that ends
+ * DATA on {@code <LF>.<LF>} or {@code <CR>.<CR>} would take what follows for commands (SMTP
+ * smuggling), and a strict one would never see the end of the data. Bytes leave in fixed
+ * chunks, so a message is never held whole in memory.
  */
 final class DotStuffingOutputStream extends OutputStream {
     /** Carries a broken session out of {@code MimeMessage.writeTo}, which only throws IOException. */
@@ -30,7 +32,8 @@ final class DotStuffingOutputStream extends OutputStream {
     private final byte[] buffer;
     private int length;
     private boolean atLineStart = true;
-    private int previous = -1;
+    // A CR was just sent as CRLF: an LF right after it is that same line end.
+    private boolean lfOfCrlfPending;
     private long written;
 
     DotStuffingOutputStream(ChunkSink sink, int chunkSize) {
@@ -41,18 +44,26 @@ final class DotStuffingOutputStream extends OutputStream {
     @Override
     public void write(int b) throws IOException {
         b &= 0xff;
+        boolean lfOfCrlf = lfOfCrlfPending && b == '\n';
+        lfOfCrlfPending = false;
+        if (lfOfCrlf) {
+            return;
+        }
+        if (b == '\r' || b == '\n') {
+            put((byte) '\r');
+            put((byte) '\n');
+            atLineStart = true;
+            lfOfCrlfPending = b == '\r';
+            return;
+        }
         if (atLineStart && b == '.') {
             put((byte) '.');
         }
-        if (b == '\n' && previous != '\r') {
-            put((byte) '\r');
-        }
         put((byte) b);
-        atLineStart = b == '\n';
-        previous = b;
+        atLineStart = false;
     }
 
-    /** Copies runs of bytes that need no change (inside a line, up to its LF) in bulk. */
+    /** Copies runs of bytes that need no change (inside a line, up to its CR or LF) in bulk. */
     @Override
     public void write(byte[] bytes, int offset, int count) throws IOException {
         int end = offset + count;
@@ -60,12 +71,11 @@ final class DotStuffingOutputStream extends OutputStream {
         while (i < end) {
             if (!atLineStart) {
                 int runEnd = i;
-                while (runEnd < end && bytes[runEnd] != '\n') {
+                while (runEnd < end && bytes[runEnd] != '\n' && bytes[runEnd] != '\r') {
                     runEnd++;
                 }
                 if (runEnd > i) {
                     putRun(bytes, i, runEnd - i);
-                    previous = bytes[runEnd - 1] & 0xff;
                     i = runEnd;
                     continue;
                 }
@@ -91,9 +101,7 @@ final class DotStuffingOutputStream extends OutputStream {
     /** Ends the body with CRLF if the message did not, so the terminating "." has a line of its own. */
     private void endLine() throws IOException {
         if (!atLineStart) {
-            if (previous != '\r') {
-                put((byte) '\r');
-            }
+            put((byte) '\r');
             put((byte) '\n');
             atLineStart = true;
         }

@@ -1,6 +1,7 @@
 package dev.jamesatrn.extension;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -63,13 +64,16 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private final OdmrSessions sessions;
     private final EtrnDelivery delivery;
     private final AtrnMetrics metrics;
+    private final EtrnRateLimit rateLimit;
 
     @Inject
-    public EtrnCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions, EtrnDelivery delivery, AtrnMetrics metrics) {
+    public EtrnCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions, EtrnDelivery delivery, AtrnMetrics metrics,
+                          EtrnRateLimit rateLimit) {
         this.configuration = configuration;
         this.sessions = sessions;
         this.delivery = delivery;
         this.metrics = metrics;
+        this.rateLimit = rateLimit;
     }
 
     @Override
@@ -112,6 +116,10 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         List<Domain> domains = matching(node.get(), withSubdomains);
         if (domains.isEmpty()) {
             return OdmrReplies.etrnNotAllowed(nodeText, "mail for it is not held here for ETRN or ATRN");
+        }
+        Optional<Duration> wait = rateLimit.tryAcquire(session.getRemoteAddress().getAddress());
+        if (wait.isPresent()) {
+            return OdmrReplies.etrnTooMany(nodeText, rateLimit.max(), rateLimit.window(), wait.get().toSeconds() + 1);
         }
         ProtocolTransport transport = ((ProtocolSessionImpl) session).getProtocolTransport();
         HeldBack heldBack = new HeldBack();
@@ -168,20 +176,24 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             LOGGER.error("ETRN {} failed before delivery started", nodeText, e);
             started = new EtrnDelivery.Started(OdmrReplies.etrnCannotQueue(nodeText, "internal error, try again later"), List.of());
         }
-        metrics.etrnReply(started.reply().getRetCode());
-        Response reply = started.reply();
-        handback.run(() -> {
-            try {
-                transport.writeResponse(reply, session);
-                if (LoopHandback.answerEarlyLines(session, heldBack.takeAll(), "ETRN")) {
-                    session.popLineHandler();
-                    transport.setReadable(true);
+        // The jobs are queued from here on: delivered (or given up) whatever happens to the reply.
+        try {
+            metrics.etrnReply(started.reply().getRetCode());
+            Response reply = started.reply();
+            handback.run(() -> {
+                try {
+                    transport.writeResponse(reply, session);
+                    if (LoopHandback.answerEarlyLines(session, heldBack.takeAll(), "ETRN")) {
+                        session.popLineHandler();
+                        transport.setReadable(true);
+                    }
+                } catch (RuntimeException e) {
+                    LOGGER.debug("The ETRN client left before its reply: {}", e.getMessage());
                 }
-            } catch (RuntimeException e) {
-                LOGGER.debug("The ETRN client left before its reply: {}", e.getMessage());
-            }
-        });
-        LOGGER.info("ETRN {} from {}: {}", nodeText, OdmrSessionLog.remoteAddress(session), started.reply().getLines().get(0));
-        delivery.deliver(started.jobs(), helloName);
+            });
+            LOGGER.info("ETRN {} from {}: {}", nodeText, OdmrSessionLog.remoteAddress(session), reply.getLines().get(0));
+        } finally {
+            delivery.deliver(started.jobs(), helloName);
+        }
     }
 }

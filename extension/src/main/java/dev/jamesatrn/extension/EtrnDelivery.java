@@ -8,8 +8,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 import javax.inject.Inject;
 import javax.inject.Singleton;
@@ -30,17 +34,25 @@ import dev.jamesatrn.mailets.ParkedMailStore;
 
 /**
  * The outbound half of ETRN: where a domain's mail goes (its {@code etrnRelay}, else its MX
- * hosts), the claim, the RFC 1985 reply, then delivery over new connections with the same
+ * hosts), the RFC 1985 reply, then delivery over new connections with the same
  * {@link ParkedMailClient} as ATRN. Runs on session threads only (DNS, claim and storage I/O).
+ *
+ * <p>Nothing is claimed for the reply: a domain is claimed only once a host has greeted and
+ * accepted EHLO for it, and given back as soon as its delivery ends, one domain at a time, so
+ * an {@code ETRN @suffix} towards an unreachable or silent relay holds no domain an ATRN
+ * customer is asking for. A domain is queued for ETRN delivery in this JVM at most once.
  */
 @Singleton
 public class EtrnDelivery {
     private static final Logger LOGGER = LoggerFactory.getLogger(EtrnDelivery.class);
-    // Postfix's smtp_connect_timeout: an unreachable MX must not hold the claim for minutes.
+    // Postfix's smtp_connect_timeout: an unreachable MX must not hold a session thread for minutes.
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final int SMTP_PORT = 25;
+    // How long a route found to lead back to this server is refused without trying it again
+    // (a changed etrnRelay or MX gives new targets and is tried at once).
+    private static final Duration LOOP_MEMORY = Duration.ofMinutes(10);
 
-    /** The reply for the ETRN client, and the claimed domains still to deliver. */
+    /** The reply for the ETRN client, and the domains queued for delivery. */
     public static final class Started {
         private final Response reply;
         private final List<Job> jobs;
@@ -81,21 +93,28 @@ public class EtrnDelivery {
         }
     }
 
+    /** One domain to deliver; it stays queued (see {@link #deliver}) until its delivery ends. */
     public static final class Job {
-        private final DomainLeases.DomainLease lease;
+        private final Domain domain;
         private final List<InetSocketAddress> targets;
+        private final String sessionId;
 
-        public Job(DomainLeases.DomainLease lease, List<InetSocketAddress> targets) {
-            this.lease = lease;
+        public Job(Domain domain, List<InetSocketAddress> targets, String sessionId) {
+            this.domain = domain;
             this.targets = targets;
+            this.sessionId = sessionId;
         }
 
-        public DomainLeases.DomainLease lease() {
-            return lease;
+        public Domain domain() {
+            return domain;
         }
 
         public List<InetSocketAddress> targets() {
             return targets;
+        }
+
+        public String sessionId() {
+            return sessionId;
         }
 
         @Override
@@ -107,23 +126,48 @@ public class EtrnDelivery {
                 return false;
             }
             Job other = (Job) o;
-            return Objects.equals(lease, other.lease) && Objects.equals(targets, other.targets);
+            return Objects.equals(domain, other.domain) && Objects.equals(targets, other.targets)
+                && Objects.equals(sessionId, other.sessionId);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(lease, targets);
+            return Objects.hash(domain, targets, sessionId);
         }
 
         @Override
         public String toString() {
-            return "Job[lease=" + lease + ", targets=" + targets + "]";
+            return "Job[domain=" + domain + ", targets=" + targets + ", sessionId=" + sessionId + "]";
         }
     }
 
     private static final class Unroutable extends Exception {
         Unroutable(String message) {
             super(message);
+        }
+    }
+
+    /** A route that led back to this server, and when that was seen. */
+    private static final class Loop {
+        private final List<InetSocketAddress> targets;
+        private final String why;
+        private final long seenAtNanos;
+
+        Loop(List<InetSocketAddress> targets, String why, long seenAtNanos) {
+            this.targets = targets;
+            this.why = why;
+            this.seenAtNanos = seenAtNanos;
+        }
+    }
+
+    /** Why a domain of the ETRN does not go out now; loops get their own RFC 3463 code. */
+    private static final class Problem {
+        private final String text;
+        private final boolean loop;
+
+        Problem(String text, boolean loop) {
+            this.text = text;
+            this.loop = loop;
         }
     }
 
@@ -134,10 +178,13 @@ public class EtrnDelivery {
     private final MailetContext mailetContext;
     private final OdmrSessions sessions;
     private final AtrnMetrics metrics;
+    private final OwnHostNames ownHostNames;
+    private final Set<Domain> queued = ConcurrentHashMap.newKeySet();
+    private final Map<Domain, Loop> loops = new ConcurrentHashMap<>();
 
     @Inject
     public EtrnDelivery(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, DNSService dns,
-                        MailetContext mailetContext, OdmrSessions sessions, AtrnMetrics metrics) {
+                        MailetContext mailetContext, OdmrSessions sessions, AtrnMetrics metrics, OwnHostNames ownHostNames) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
@@ -145,71 +192,100 @@ public class EtrnDelivery {
         this.mailetContext = mailetContext;
         this.sessions = sessions;
         this.metrics = metrics;
+        this.ownHostNames = ownHostNames;
     }
 
     /**
      * 253 with the number of messages whose delivery starts, 251 when none waits, 458 when
-     * nothing can start (no route, claimed elsewhere, store unreadable). Domains of an "@" ETRN
-     * that cannot start are logged and skipped while the others go ahead.
+     * nothing can start (no route, a route back to this server, drained or queued already,
+     * store unreadable). Domains of an "@" ETRN that cannot start are logged and skipped while
+     * the others go ahead. The jobs returned are queued: hand them to {@link #deliver}.
      */
     public Started start(String nodeText, List<Domain> domains, String sessionId) {
         List<Job> jobs = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
+        List<Problem> problems = new ArrayList<>();
         long pending = 0;
         for (Domain domain : domains) {
-            Optional<DomainLeases.DomainLease> lease;
-            try {
-                lease = leases.claimAll(List.of(domain), DomainLeases.Purpose.ETRN, sessionId);
-            } catch (RuntimeException e) {
-                LOGGER.error("Cannot claim {} for ETRN", domain.asString(), e);
-                problems.add("the claim on " + domain.asString() + " cannot be taken now");
+            if (!queued.add(domain)) {
+                problems.add(new Problem(domain.asString() + " is " + DomainLeases.Purpose.ETRN.busyText(), false));
                 continue;
             }
-            if (lease.isEmpty()) {
-                problems.add(domain.asString() + " is " + leases.busyText(domain).orElse("claimed by another drainer"));
-                continue;
-            }
-            // Claimed first: the count and the route then describe what this drain will really do.
+            boolean isJob = false;
             try {
-                long count = store.count(domain);
-                if (count > 0) {
-                    jobs.add(new Job(lease.get(), targets(domain)));
-                    pending += count;
+                Optional<String> holder;
+                try {
+                    holder = leases.holderOf(domain);
+                } catch (RuntimeException e) {
+                    LOGGER.error("Cannot read the claim on {} for ETRN", domain.asString(), e);
+                    problems.add(new Problem("the claim on " + domain.asString() + " cannot be checked now", false));
                     continue;
                 }
+                if (holder.isPresent()) {
+                    problems.add(new Problem(domain.asString() + " is " + DomainLeases.busyTextOf(holder.get()), false));
+                    continue;
+                }
+                long count = store.count(domain);
+                if (count == 0) {
+                    continue;
+                }
+                List<InetSocketAddress> targets = targets(domain);
+                Optional<String> loop = knownLoop(domain, targets);
+                if (loop.isPresent()) {
+                    problems.add(new Problem(loop.get(), true));
+                    continue;
+                }
+                jobs.add(new Job(domain, targets, sessionId));
+                pending += count;
+                isJob = true;
             } catch (Unroutable e) {
-                problems.add(e.getMessage());
+                problems.add(new Problem(e.getMessage(), false));
             } catch (Exception e) {
                 LOGGER.error("Cannot read parked mail of {}", domain.asString(), e);
-                problems.add("parked mail of " + domain.asString() + " cannot be read now");
+                problems.add(new Problem("parked mail of " + domain.asString() + " cannot be read now", false));
+            } finally {
+                if (!isJob) {
+                    queued.remove(domain);
+                }
             }
-            lease.get().close();
         }
-        problems.forEach(problem -> LOGGER.warn("ETRN {}: {}", nodeText, problem));
+        problems.forEach(problem -> LOGGER.warn("ETRN {}: {}", nodeText, problem.text));
         if (!jobs.isEmpty()) {
             return new Started(OdmrReplies.etrnStarted(pending, nodeText), jobs);
         }
         if (!problems.isEmpty()) {
-            return new Started(OdmrReplies.etrnCannotQueue(nodeText, String.join("; ", problems)), jobs);
+            String why = problems.stream().map(problem -> problem.text).collect(Collectors.joining("; "));
+            boolean onlyLoops = problems.stream().allMatch(problem -> problem.loop);
+            return new Started(onlyLoops ? OdmrReplies.etrnLoops(nodeText, why) : OdmrReplies.etrnCannotQueue(nodeText, why), jobs);
         }
         return new Started(OdmrReplies.etrnNothingWaiting(nodeText), jobs);
     }
 
-    /** Delivers each job over a new connection, trying its targets in order; leases are released at the end. */
+    /**
+     * Delivers each job over a new connection, trying its targets in order, one domain at a
+     * time; every job leaves the queue, whatever happens to the others.
+     */
     public void deliver(List<Job> jobs, String helloName) {
-        for (Job job : jobs) {
-            try (DomainLeases.DomainLease lease = job.lease()) {
-                deliver(lease, job.targets(), helloName);
-            } catch (RuntimeException e) {
-                LOGGER.error("ETRN delivery of {} failed; unacknowledged mail stays parked", job.lease().domains(), e);
+        try {
+            Set<String> ownNames = ownHostNames.including(helloName);
+            for (Job job : jobs) {
+                try {
+                    deliver(job, helloName, ownNames);
+                } catch (RuntimeException e) {
+                    LOGGER.error("ETRN delivery of {} failed; unacknowledged mail stays parked", job.domain().asString(), e);
+                } finally {
+                    queued.remove(job.domain());
+                }
             }
+        } finally {
+            jobs.forEach(job -> queued.remove(job.domain()));
         }
     }
 
-    private void deliver(DomainLeases.DomainLease lease, List<InetSocketAddress> targets, String helloName) {
-        String domain = lease.domains().get(0).asString();
+    private void deliver(Job job, String helloName, Set<String> ownNames) {
+        String domain = job.domain().asString();
         List<String> failures = new ArrayList<>();
-        for (InetSocketAddress target : targets) {
+        boolean loopsBack = false;
+        for (InetSocketAddress target : job.targets()) {
             OutboundConnection connection;
             try {
                 connection = OutboundConnection.connect(target, CONNECT_TIMEOUT, sessions.watchdogs());
@@ -217,17 +293,28 @@ public class EtrnDelivery {
                 failures.add(e.getMessage());
                 continue;
             }
+            ClaimAfterHello claim = new ClaimAfterHello(job);
             TimeMetric timer = metrics.drainTimer();
             ParkedMailClient.Outcome outcome;
             try {
-                outcome = new ParkedMailClient(connection, lease, configuration, store, mailetContext, helloName)
-                    .withMetrics(metrics).withTransferSlots(sessions.transfers()).drain();
+                outcome = new ParkedMailClient(connection, claim, configuration, store, mailetContext, helloName)
+                    .withOwnHostNames(ownNames).withMetrics(metrics).withTransferSlots(sessions.transfers()).drain();
             } finally {
+                claim.release();
                 timer.stopAndPublish();
             }
             LOGGER.info("ETRN delivery domain={} host={} tls={} delivered={} deferred={} bounced={} bytes={}{}", domain,
                 connection.peerName(), connection.isTls(), outcome.delivered(), outcome.deferred(), outcome.bounced(),
                 outcome.bytes(), outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
+            if (outcome.loopsBack()) {
+                // The next address may still be someone else (RFC 5321 section 5.1).
+                loopsBack = true;
+                failures.add(connection.peerName() + ": " + outcome.brokenBecause().orElse("a name of this server"));
+                continue;
+            }
+            if (claim.refused) {
+                return; // someone else drains the domain now
+            }
             boolean nothingHappened = outcome.delivered() + outcome.deferred() + outcome.bounced() == 0;
             if (outcome.brokenBecause().isPresent() && nothingHappened) {
                 // e.g. a 421 greeting, a refused EHLO or a failed TLS handshake: the next MX may do
@@ -235,16 +322,82 @@ public class EtrnDelivery {
                 failures.add(connection.peerName() + ": " + outcome.brokenBecause().get());
                 continue;
             }
+            loops.remove(job.domain());
+            return;
+        }
+        if (loopsBack) {
+            // The ETRN client (anyone) is told the loop and the fix, not where the relay is.
+            String why = loopText(job.domain());
+            loops.put(job.domain(), new Loop(job.targets(), why, System.nanoTime()));
+            LOGGER.warn("ETRN delivery of {}: {}; nothing was sent and the mail stays parked ({})", domain, why,
+                String.join("; ", failures));
             return;
         }
         LOGGER.warn("ETRN delivery of {}: no host took a session ({}); the mail stays parked", domain, String.join("; ", failures));
+    }
+
+    /** The loop, and the fix: the operator's etrnRelay, or the DNS (an etrnRelay then routes around it). */
+    private String loopText(Domain domain) {
+        boolean relayed = configuration.domain(domain).flatMap(AtrnConfiguration.AtrnDomain::etrnRelay).isPresent();
+        return "mail for " + domain.asString() + " loops back to myself; " + (relayed
+            ? "<etrnRelay> of " + domain.asString() + " in conf/atrn.xml leads back to this server: point it at the customer's own MTA"
+            : "the MX hosts of " + domain.asString() + " lead back to this server: set <etrnRelay> for it in conf/atrn.xml");
+    }
+
+    private Optional<String> knownLoop(Domain domain, List<InetSocketAddress> targets) {
+        Loop loop = loops.get(domain);
+        if (loop == null) {
+            return Optional.empty();
+        }
+        if (!loop.targets.equals(targets) || System.nanoTime() - loop.seenAtNanos > LOOP_MEMORY.toNanos()) {
+            loops.remove(domain, loop);
+            return Optional.empty();
+        }
+        return Optional.of(loop.why);
+    }
+
+    /** The job's claim, taken once the host accepted EHLO, given back when its drain ends. */
+    private final class ClaimAfterHello implements ParkedMailClient.Claimer {
+        private final Job job;
+        private DomainLeases.DomainLease lease;
+        private boolean refused;
+
+        ClaimAfterHello(Job job) {
+            this.job = job;
+        }
+
+        @Override
+        public DomainLeases.DomainLease claim() throws SmtpPeer.Broken {
+            Optional<DomainLeases.DomainLease> claimed;
+            try {
+                claimed = leases.claimAll(List.of(job.domain()), DomainLeases.Purpose.ETRN, job.sessionId());
+            } catch (RuntimeException e) {
+                LOGGER.error("Cannot claim {} for ETRN", job.domain().asString(), e);
+                refused = true;
+                throw new SmtpPeer.Broken("the claim on " + job.domain().asString() + " cannot be taken now");
+            }
+            if (claimed.isEmpty()) {
+                refused = true;
+                throw new SmtpPeer.Broken(job.domain().asString() + " is "
+                    + leases.busyText(job.domain()).orElse("claimed by another drainer") + "; it is left to that drainer");
+            }
+            lease = claimed.get();
+            return lease;
+        }
+
+        void release() {
+            if (lease != null) {
+                lease.close();
+            }
+        }
     }
 
     /** Where ETRN mail for the domain goes, most preferred first. */
     private List<InetSocketAddress> targets(Domain domain) throws Unroutable {
         Optional<HostAndPort> relay = configuration.domain(domain).flatMap(AtrnConfiguration.AtrnDomain::etrnRelay);
         if (relay.isPresent()) {
-            // Configured by the operator: trusted even when it is a local address (a test sink, a tunnel).
+            // Configured by the operator: trusted even when it is a local address (a test sink, a
+            // tunnel); one that leads back to this James is caught by its greeting or EHLO reply.
             List<InetSocketAddress> targets = new ArrayList<>();
             for (InetAddress address : resolve(relay.get().getHost(), domain)) {
                 targets.add(new InetSocketAddress(address, relay.get().getPort()));

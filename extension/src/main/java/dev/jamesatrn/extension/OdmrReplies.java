@@ -1,5 +1,7 @@
 package dev.jamesatrn.extension;
 
+import java.time.Duration;
+
 import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.smtp.SMTPResponse;
 
@@ -8,6 +10,9 @@ import org.apache.james.protocols.smtp.SMTPResponse;
  * RFC 1985, RFC 4954 and RFC 3463.
  */
 final class OdmrReplies {
+    // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets, code and CRLF included.
+    private static final int MAX_REPLY_TEXT = 512 - "458 ".length() - 2;
+
     static final Response ATRN_REVERSING = reply("250", "OK now reversing the connection");
     static final Response ATRN_AUTH_REQUIRED = reply("530", "5.7.0 Authentication required before ATRN (RFC 2645)");
     static final Response ATRN_NO_MAIL = reply("453", "You have no mail");
@@ -78,7 +83,23 @@ final class OdmrReplies {
     }
 
     static Response etrnCannotQueue(String node, String why) {
-        return reply("458", "4.3.0 Unable to queue messages for node " + node + ": " + why);
+        return etrnCannotQueue("4.3.0", node, why);
+    }
+
+    /** RFC 3463 X.4.6: routing loop detected. */
+    static Response etrnLoops(String node, String why) {
+        return etrnCannotQueue("4.4.6", node, why);
+    }
+
+    static Response etrnTooMany(String node, int max, Duration window, long waitSeconds) {
+        return etrnCannotQueue("4.7.0", node, "too many ETRN requests from this client (at most " + max + " in "
+            + window.toSeconds() + " s); try again in " + waitSeconds + " s");
+    }
+
+    private static Response etrnCannotQueue(String enhancedCode, String node, String why) {
+        String text = enhancedCode + " Unable to queue messages for node " + node + ": " + why;
+        // An "ETRN @suffix" can gather a reason for each of many domains.
+        return reply("458", text.length() > MAX_REPLY_TEXT ? text.substring(0, MAX_REPLY_TEXT - 3) + "..." : text);
     }
 
     static Response etrnNotAllowed(String node, String why) {

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -121,20 +120,13 @@ public final class OutboundConnection implements SmtpPeer {
         // Message data is written unflushed (it ends with the "." line): whatever is waiting for
         // a reply must be on the wire first.
         write(new byte[0], 0, Duration.ofMinutes(5), true);
-        List<String> lines = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            String line = readLine(deadline, timeout, awaiting);
-            if (!SmtpPeer.wellFormedReplyLine(line)) {
-                throw new Broken("unparseable reply to " + awaiting + " from " + peerName + ": " + SmtpPeer.abbreviate(line));
-            }
-            if (!lines.isEmpty() && !line.startsWith(lines.get(0).substring(0, 3))) {
-                throw new Broken("a multi-line reply to " + awaiting + " changed its code: " + SmtpPeer.abbreviate(line));
-            }
-            lines.add(line);
-            if (line.length() == 3 || line.charAt(3) == ' ') {
-                return new Reply(Integer.parseInt(line.substring(0, 3)), lines);
-            }
+        try {
+            return ReplyReader.read(() -> readLine(deadline, timeout, awaiting), awaiting, peerName);
+        } catch (Broken e) {
+            // Nothing more is read from a peer we gave up on, however much it still sends.
+            close();
+            throw e;
         }
     }
 

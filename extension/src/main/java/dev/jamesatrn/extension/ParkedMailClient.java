@@ -3,6 +3,7 @@ package dev.jamesatrn.extension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -32,6 +33,9 @@ import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.google.common.hash.HashCode;
+import com.google.common.hash.Hashing;
+
 import dev.jamesatrn.extension.SmtpPeer.Broken;
 import dev.jamesatrn.extension.SmtpPeer.Reply;
 import dev.jamesatrn.mailets.AtrnConfiguration;
@@ -56,13 +60,19 @@ public final class ParkedMailClient {
         private final int bounced;
         private final long bytes;
         private final Optional<String> brokenBecause;
+        private final boolean loopsBack;
 
         public Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause) {
+            this(delivered, deferred, bounced, bytes, brokenBecause, false);
+        }
+
+        public Outcome(int delivered, int deferred, int bounced, long bytes, Optional<String> brokenBecause, boolean loopsBack) {
             this.delivered = delivered;
             this.deferred = deferred;
             this.bounced = bounced;
             this.bytes = bytes;
             this.brokenBecause = brokenBecause;
+            this.loopsBack = loopsBack;
         }
 
         public int delivered() {
@@ -85,6 +95,11 @@ public final class ParkedMailClient {
             return brokenBecause;
         }
 
+        /** The peer greeted or answered EHLO with a name of this server: nothing was sent. */
+        public boolean loopsBack() {
+            return loopsBack;
+        }
+
         @Override
         public boolean equals(Object o) {
             if (this == o) {
@@ -95,26 +110,39 @@ public final class ParkedMailClient {
             }
             Outcome other = (Outcome) o;
             return delivered == other.delivered && deferred == other.deferred && bounced == other.bounced
-                && bytes == other.bytes && Objects.equals(brokenBecause, other.brokenBecause);
+                && bytes == other.bytes && Objects.equals(brokenBecause, other.brokenBecause) && loopsBack == other.loopsBack;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(delivered, deferred, bounced, bytes, brokenBecause);
+            return Objects.hash(delivered, deferred, bounced, bytes, brokenBecause, loopsBack);
         }
 
         @Override
         public String toString() {
             return "Outcome[delivered=" + delivered + ", deferred=" + deferred + ", bounced=" + bounced + ", bytes=" + bytes
-                + ", brokenBecause=" + brokenBecause + "]";
+                + ", brokenBecause=" + brokenBecause + ", loopsBack=" + loopsBack + "]";
         }
+    }
+
+    /**
+     * Gives the drain its claim once the peer has greeted and accepted EHLO. ATRN claims before
+     * its 250 (RFC 2645 wants 451 for a busy domain); ETRN claims here, so that a relay that is
+     * unreachable, silent or a loop never holds a domain an ATRN customer is asking for.
+     */
+    @FunctionalInterface
+    public interface Claimer {
+        DomainLeases.DomainLease claim() throws Broken;
     }
 
     // Message bytes are read and sent in pieces of this size: memory per session stays bounded.
     private static final int CHUNK_SIZE = 64 * 1024;
+    // How much of the customer's reply a DSN quotes: a multi-line 5xx text in full, never a flood.
+    private static final int DSN_REPLY_EXCERPT = 1000;
 
     private final SmtpPeer customer;
-    private final DomainLeases.DomainLease lease;
+    private final Claimer claimer;
+    private DomainLeases.DomainLease lease;
     private final AtrnConfiguration.Timeouts timeouts;
     private final ParkedMailStore store;
     private final MailetContext mailetContext;
@@ -123,6 +151,11 @@ public final class ParkedMailClient {
 
     private Optional<AtrnMetrics> metrics = Optional.empty();
     private Optional<Semaphore> transferSlots = Optional.empty();
+    private Set<String> ownHostNames;
+    private boolean deliversMailParkedMeanwhile;
+    private boolean loopsBack;
+    // Message-IDs (hashed: bounded memory whatever a sender wrote) of the messages read by this drain.
+    private final Set<HashCode> messageIds = new HashSet<>();
     private boolean offersSize;
     private boolean offers8BitMime;
     private boolean offersPipelining;
@@ -131,15 +164,46 @@ public final class ParkedMailClient {
     private int bounced;
     private long bytes;
 
+    /** A drain under a claim already held (ATRN). */
     public ParkedMailClient(SmtpPeer customer, DomainLeases.DomainLease lease, AtrnConfiguration configuration,
                             ParkedMailStore store, MailetContext mailetContext, String helloName) {
+        this(customer, () -> lease, configuration, store, mailetContext, helloName);
+    }
+
+    /** A drain that takes its claim from {@code claimer} once the peer has accepted EHLO (ETRN). */
+    public ParkedMailClient(SmtpPeer customer, Claimer claimer, AtrnConfiguration configuration,
+                            ParkedMailStore store, MailetContext mailetContext, String helloName) {
         this.customer = customer;
-        this.lease = lease;
+        this.claimer = claimer;
+        this.ownHostNames = Set.of(OwnHostNames.normalize(helloName));
         this.timeouts = configuration.timeouts();
         this.store = store;
         this.mailetContext = mailetContext;
         this.bounceProcessor = configuration.bounceProcessor();
         this.helloName = helloName;
+    }
+
+    /**
+     * Names that mean this server (see {@link OwnHostNames}): a peer greeting or answering EHLO
+     * with one of them gets nothing, since the mail would only be parked here again.
+     */
+    public ParkedMailClient withOwnHostNames(Set<String> names) {
+        Set<String> all = new HashSet<>(names);
+        all.addAll(ownHostNames);
+        this.ownHostNames = Set.copyOf(all);
+        return this;
+    }
+
+    /**
+     * Also delivers mail parked after the drain started (ATRN: a customer that polls now and then
+     * gets what arrived meanwhile), except a message whose Message-ID this drain already read, or
+     * that has none: that may be a copy of one it delivered, come back through the peer, and
+     * sending it again would loop until James's RelayLimit destroys it. Without this (ETRN,
+     * where the loop is the known risk) only the mail parked when the drain started goes out.
+     */
+    public ParkedMailClient deliveringMailParkedMeanwhile() {
+        this.deliversMailParkedMeanwhile = true;
+        return this;
     }
 
     /** Transactions of all drains share these slots, one message at a time each. */
@@ -188,9 +252,20 @@ public final class ParkedMailClient {
             if (greeting.code() != 220) {
                 throw new Broken("the customer greeted with " + SmtpPeer.abbreviate(greeting.text()));
             }
+            refuseOwnName(greeting, "greeted");
             hello();
+            try {
+                lease = claimer.claim();
+            } catch (Broken e) {
+                quitQuietly();
+                throw e;
+            }
+            Map<Domain, List<MailKey>> parkedAtStart = new LinkedHashMap<>();
             for (Domain domain : lease.domains()) {
-                drainDomain(domain);
+                parkedAtStart.put(domain, store.keys(domain));
+            }
+            for (Domain domain : lease.domains()) {
+                drainDomain(domain, parkedAtStart.get(domain));
             }
             customer.send("QUIT");
             customer.await(timeouts.command(), "QUIT");
@@ -203,12 +278,28 @@ public final class ParkedMailClient {
         } finally {
             customer.close();
         }
-        return new Outcome(delivered, deferred, bounced, bytes, broken);
+        return new Outcome(delivered, deferred, bounced, bytes, broken, loopsBack);
+    }
+
+    /**
+     * RFC 5321 4.2 and 4.1.1.1: the greeting and the EHLO reply start with the server's own name.
+     * Ours means the mail would come back here and be parked again (Postfix: "mail for X loops
+     * back to myself"), whatever address led there: NAT, a load balancer, another cluster node.
+     */
+    private void refuseOwnName(Reply reply, String how) throws Broken {
+        String first = reply.lines().get(0);
+        String name = first.length() > 4 ? OwnHostNames.normalize(first.substring(4).trim().split("\\s+", 2)[0]) : "";
+        if (ownHostNames.contains(name)) {
+            loopsBack = true;
+            quitQuietly();
+            throw new Broken("the peer " + how + " as " + SmtpPeer.abbreviate(name) + ", a name of this server: the mail would loop back here");
+        }
     }
 
     private void hello() throws Broken {
         Reply ehlo = command("EHLO " + helloName, timeouts.command(), "EHLO", FINAL);
         if (ehlo.positive()) {
+            refuseOwnName(ehlo, "answered EHLO");
             Set<String> keywords = keywords(ehlo);
             if (keywords.contains("STARTTLS") && customer.canStartTls()) {
                 Reply starttls = command("STARTTLS", timeouts.command(), "STARTTLS", FINAL);
@@ -231,6 +322,7 @@ public final class ParkedMailClient {
         if (!helo.positive()) {
             throw new Broken("the customer refused EHLO and HELO: " + SmtpPeer.abbreviate(helo.text()));
         }
+        refuseOwnName(helo, "answered HELO");
     }
 
     private static Set<String> keywords(Reply ehlo) {
@@ -280,38 +372,43 @@ public final class ParkedMailClient {
         private final Domain domain;
         private final Iterator<MailKey> keys;
         private final Set<MailKey> tried;
+        private final boolean parkedMeanwhile;
 
-        Upcoming(Domain domain, List<MailKey> fresh, Set<MailKey> tried) {
+        Upcoming(Domain domain, List<MailKey> fresh, Set<MailKey> tried, boolean parkedMeanwhile) {
             this.domain = domain;
             this.keys = fresh.iterator();
             this.tried = tried;
+            this.parkedMeanwhile = parkedMeanwhile;
         }
 
-        /** The next readable message, or null at the end of the round. */
+        /** The next readable message this drain may send, or null at the end of the round. */
         Parked poll() throws Broken {
             while (keys.hasNext()) {
                 MailKey key = keys.next();
                 tried.add(key);
                 checkClaim(domain);
                 Parked parked = load(domain, key);
-                if (parked != null) {
+                if (parked != null && firstOfItsKind(domain, parked, parkedMeanwhile)) {
                     return parked;
+                }
+                if (parked != null) {
+                    LifecycleUtil.dispose(parked.mail());
                 }
             }
             return null;
         }
     }
 
-    /** Also delivers what is parked while the session runs; each message is tried once per session. */
-    private void drainDomain(Domain domain) throws Broken, MessagingException {
+    /**
+     * Every message parked when the drain started, then (with {@link #deliveringMailParkedMeanwhile})
+     * what was parked while it ran, round after round; each message is tried once per session.
+     */
+    private void drainDomain(Domain domain, List<MailKey> parkedAtStart) throws Broken, MessagingException {
         Set<MailKey> tried = new HashSet<>();
-        while (true) {
-            List<MailKey> fresh = store.keys(domain).stream().filter(key -> !tried.contains(key))
-                .collect(Collectors.toUnmodifiableList());
-            if (fresh.isEmpty()) {
-                return;
-            }
-            Upcoming upcoming = new Upcoming(domain, fresh, tried);
+        List<MailKey> fresh = parkedAtStart;
+        boolean parkedMeanwhile = false;
+        while (!fresh.isEmpty()) {
+            Upcoming upcoming = new Upcoming(domain, fresh, tried, parkedMeanwhile);
             Parked current = upcoming.poll();
             while (current != null) {
                 Parked next;
@@ -324,6 +421,47 @@ public final class ParkedMailClient {
                 }
                 current = next != null ? next : upcoming.poll();
             }
+            if (!deliversMailParkedMeanwhile) {
+                return;
+            }
+            fresh = store.keys(domain).stream().filter(key -> !tried.contains(key)).collect(Collectors.toUnmodifiableList());
+            parkedMeanwhile = true;
+        }
+    }
+
+    /**
+     * False for mail parked meanwhile that may be a copy of a message this drain sent (see
+     * {@link #deliveringMailParkedMeanwhile}): it stays parked for the next session.
+     */
+    private boolean firstOfItsKind(Domain domain, Parked parked, boolean parkedMeanwhile) {
+        if (!deliversMailParkedMeanwhile) {
+            return true;
+        }
+        Optional<HashCode> id = messageId(parked.mail());
+        if (!parkedMeanwhile) {
+            id.ifPresent(messageIds::add);
+            return true;
+        }
+        if (id.isEmpty()) {
+            LOGGER.info("Left {} of {} parked for the next session: it was parked while this one ran, and without a "
+                + "Message-ID it cannot be told from a copy of a message sent in it", parked.key().asString(), domain.asString());
+            return false;
+        }
+        if (!messageIds.add(id.get())) {
+            LOGGER.warn("Left {} of {} parked for the next session: a message with its Message-ID was already sent in this "
+                + "one and came back while it ran (a mail loop through the customer's MTA?)", parked.key().asString(),
+                domain.asString());
+            return false;
+        }
+        return true;
+    }
+
+    private static Optional<HashCode> messageId(Mail mail) {
+        try {
+            return Optional.ofNullable(mail.getMessage().getMessageID()).map(String::trim).filter(id -> !id.isEmpty())
+                .map(id -> Hashing.murmur3_128().hashString(id, StandardCharsets.UTF_8));
+        } catch (MessagingException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -389,6 +527,7 @@ public final class ParkedMailClient {
         List<MailAddress> stillOwed = new ArrayList<>();
         Map<MailAddress, Reply> refused = new LinkedHashMap<>();
         Reply lastFailure = null;
+        Reply closing = null;
         boolean transactionOpen = false;
         String mailFrom = mailFrom(mail, size);
 
@@ -419,11 +558,13 @@ public final class ParkedMailClient {
             if (data.code() == 354 && accepted.isEmpty()) {
                 // RFC 2920 section 3.1: a server that says 354 with no recipient gets an empty message
                 customer.send(".");
-                expect(customer.await(timeouts.dataTermination(), "end of empty data"), "end of data", FINAL);
+                Reply end = expect(customer.await(timeouts.dataTermination(), "end of empty data"), "end of data", FINAL);
                 transactionOpen = false;
+                closing = end.code() == 421 ? end : null;
             } else if (data.code() == 354) {
                 Reply end = sendBody(mail, upcoming, next);
                 transactionOpen = false;
+                closing = end.code() == 421 ? end : null;
                 if (end.positive()) {
                     countDelivered();
                     LOGGER.info("Delivered {} for {} to the ATRN customer ({} recipient(s)): {}", key.asString(),
@@ -453,6 +594,11 @@ public final class ParkedMailClient {
                 throw new Broken("the store failed after a delivery (" + e.getMessage() + "); connection dropped, the rest stays parked");
             }
             throw e;
+        }
+        if (closing != null) {
+            // RFC 5321 section 3.8: the customer is closing the connection; the message was
+            // settled (kept parked) above, and nothing more may be sent.
+            throw closingSession(closing);
         }
         return next[0];
     }
@@ -550,9 +696,13 @@ public final class ParkedMailClient {
 
     private static Reply checked(Reply reply, String name, Set<Integer> expected) throws Broken {
         if (reply.code() == 421) {
-            throw new Broken("the customer is closing the session: " + SmtpPeer.abbreviate(reply.text()));
+            throw closingSession(reply);
         }
         return expect(reply, name, expected);
+    }
+
+    private static Broken closingSession(Reply reply) {
+        return new Broken("the customer is closing the session: " + SmtpPeer.abbreviate(reply.text()));
     }
 
     private static Reply expect(Reply reply, String name, Set<Integer> expected) throws Broken {
@@ -594,7 +744,7 @@ public final class ParkedMailClient {
         try {
             copy = MailImpl.duplicate(mail);
             copy.setRecipients(recipients);
-            copy.setErrorMessage("The ATRN customer refused the message: " + reason.text());
+            copy.setErrorMessage("The ATRN customer refused the message: " + SmtpPeer.abbreviate(reason.text(), DSN_REPLY_EXCERPT));
             Bounces.setStatus(copy, reason.enhancedStatus().orElse("5.0.0"));
             mailetContext.sendMail(copy, bounceProcessor);
             LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),

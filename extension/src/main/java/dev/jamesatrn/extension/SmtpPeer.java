@@ -51,10 +51,20 @@ public interface SmtpPeer {
             return String.join(" / ", lines);
         }
 
-        /** The RFC 3463 code after the reply code, when the peer gave one. */
+        /**
+         * The RFC 3463 code after the reply code, when the peer gave one. Its class must agree
+         * with the reply code's (RFC 3463 section 2); when it does not ({@code 550 4.2.2}), the
+         * reply code is what James acted on, so its class wins, as in Postfix.
+         */
         public Optional<String> enhancedStatus() {
             Matcher matcher = ENHANCED.matcher(lines.get(lines.size() - 1));
-            return matcher.find() ? Optional.of(matcher.group(1)) : Optional.empty();
+            if (!matcher.find()) {
+                return Optional.empty();
+            }
+            String status = matcher.group(1);
+            int replyClass = code / 100;
+            boolean statusClass = replyClass == 2 || replyClass == 4 || replyClass == 5;
+            return Optional.of(statusClass ? replyClass + status.substring(1) : status);
         }
 
         @Override
@@ -112,8 +122,14 @@ public interface SmtpPeer {
 
     /** For logs and error texts: printable ASCII, at most 200 characters. */
     static String abbreviate(String text) {
-        String printable = text.replaceAll("[^\\x20-\\x7e]", "?");
-        return printable.length() > 200 ? printable.substring(0, 200) + "..." : printable;
+        return abbreviate(text, 200);
+    }
+
+    /** Printable ASCII, at most {@code max} characters: what a peer sent, made safe to quote. */
+    static String abbreviate(String text, int max) {
+        boolean cut = text.length() > max;
+        String printable = (cut ? text.substring(0, max) : text).replaceAll("[^\\x20-\\x7e]", "?");
+        return cut ? printable + "..." : printable;
     }
 
     /** Checks one reply line's shape (RFC 5321 section 4.2): three digits, then space, dash or nothing. */

@@ -44,6 +44,27 @@ class DotStuffingOutputStreamTest {
         assertThat(stuff("a\n.b\nc\r\n", 64)).isEqualTo("a\r\n..b\r\nc\r\n");
     }
 
+    /** SMTP smuggling: a receiver that ends DATA on a bare CR "." CR must never see one. */
+    @Test
+    void bareCarriageReturnsBecomeCrlfAndADotAfterOneIsStuffed() throws Exception {
+        assertThat(stuff("before\r.\rMAIL FROM:<evil@x>\rafter\r\n", 64))
+            .isEqualTo("before\r\n..\r\nMAIL FROM:<evil@x>\r\nafter\r\n");
+        wire.reset();
+        assertThat(stuff("a\r\r\nb\n\r.\r\n", 64)).isEqualTo("a\r\n\r\nb\r\n\r\n..\r\n");
+    }
+
+    @Test
+    void aCrlfSplitAcrossTwoWritesStaysOneLineEnd() throws Exception {
+        DotStuffingOutputStream out = new DotStuffingOutputStream((chunk, length) -> wire.write(chunk, 0, length), 64);
+        out.write("a\r".getBytes(StandardCharsets.ISO_8859_1));
+        out.write("\n.b\r".getBytes(StandardCharsets.ISO_8859_1));
+        out.write('\n');
+        out.write('c');
+        out.finishWithEndOfData();
+
+        assertThat(wire.toString(StandardCharsets.ISO_8859_1)).isEqualTo("a\r\n..b\r\nc\r\n.\r\n");
+    }
+
     @Test
     void dataLeavesInChunksNoLargerThanTheBuffer() throws Exception {
         String line = "x".repeat(1000) + "\r\n";

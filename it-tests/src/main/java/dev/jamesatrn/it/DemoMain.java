@@ -9,7 +9,7 @@ import java.nio.file.Path;
  */
 public final class DemoMain {
     private static final String HOST = "127.0.0.1";
-    private static final JamesProcess.Ports PORTS = new JamesProcess.Ports(2525, 3366, 8000);
+    private static final JamesProcess.Ports PORTS = new JamesProcess.Ports(2525, 3366, 8000, 3367);
 
     private DemoMain() {
     }
@@ -30,6 +30,7 @@ public final class DemoMain {
             "james-atrn demo is up (Ctrl-C stops it; parked mail survives a restart)",
             "  inbound SMTP  " + HOST + ":" + PORTS.inbound() + "   (mail for ATRN domains accepted from anyone)",
             "  ODMR (ATRN)   " + HOST + ":" + PORTS.odmr() + "   (STARTTLS, AUTH CRAM-MD5 / PLAIN / LOGIN)",
+            "  ODMR over TLS " + HOST + ":" + PORTS.odmrTls() + "   (TLS from the first byte: fetchmail's ssl option)",
             "  WebAdmin      http://" + HOST + ":" + PORTS.webAdmin() + "/atrn/domains   (parked mail; /metrics: atrn_*)",
             "  ATRN domains  customer.example, customer2.example -> login customer / customer-secret",
             "                other.example (alice, bob only)       -> login other / other-secret",
@@ -42,6 +43,10 @@ public final class DemoMain {
                 + " fetchdomains customer.example,customer2.example smtphost 127.0.0.1/2526\\n' > /tmp/atrn.rc"
                 + " && chmod 600 /tmp/atrn.rc && fetchmail -f /tmp/atrn.rc --nodetach --nosyslog -v",
             "  (first start a customer MTA on 127.0.0.1:2526, e.g. java -cp it-tests/target/classes dev.jamesatrn.it.SinkMain)",
+            "The same over TLS (the demo's certificate is self-signed, hence no sslcertck; trust it with sslcertfile in production):",
+            "  printf 'poll " + HOST + " protocol odmr port " + PORTS.odmrTls() + " user \"customer\" password \"customer-secret\" ssl no sslcertck"
+                + " fetchdomains customer.example smtphost 127.0.0.1/2526\\n' > /tmp/atrn-tls.rc"
+                + " && chmod 600 /tmp/atrn-tls.rc && fetchmail -f /tmp/atrn-tls.rc --nodetach --nosyslog -v",
             "",
             "See what is parked, and what the drains did:",
             "  curl -s http://" + HOST + ":" + PORTS.webAdmin() + "/atrn/domains",

@@ -39,7 +39,7 @@ import java.util.stream.IntStream;
  * [100000], bench.bigMessages [200], bench.bigSize [5242880], bench.sessions [20],
  * bench.probes [200], bench.warmup [2000], bench.rounds [3], bench.replySamples [41], bench.store
  * [the sample's repositoryUrlPrefix], bench.jfr [no recording], bench.skip (comma list of:
- * remote,postfix,backlog,memory,isolation).
+ * remote,postfix,backlog,memory,isolation,tls).
  */
 public final class DrainBenchmark {
     private static final String HOST = "127.0.0.1";
@@ -101,6 +101,9 @@ public final class DrainBenchmark {
                         + " more delivered by RemoteDelivery, before anything was measured (JIT compilation).");
                 }
                 sideBySide(james, ports, sink, message);
+                if (!skip.contains("tls")) {
+                    tlsRecords(james, ports, message);
+                }
                 if (!skip.contains("isolation")) {
                     isolation(james, ports, message);
                 }
@@ -249,7 +252,57 @@ public final class DrainBenchmark {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
+    /** How the benchmark's customer reaches the ODMR service. */
+    enum Connection {
+        PLAIN, STARTTLS, IMPLICIT_TLS
+    }
+
+    /**
+     * The cost of a TLS record per line (the sample's implicit-TLS ODMR server, for fetchmail)
+     * against STARTTLS on the ODMR port (records filled as Netty's SslHandler sees fit), rounds
+     * taken in turn, median of each.
+     */
+    private void tlsRecords(JamesProcess james, JamesProcess.Ports ports, byte[] message) throws Exception {
+        List<Double> startTls = new ArrayList<>();
+        List<Double> perLine = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            injectAndAwait(ports, DOMAIN, messages, message);
+            settle(james.pid());
+            startTls.add(drain(ports, DOMAIN, messages, Connection.STARTTLS).perSecond());
+            injectAndAwait(ports, DOMAIN, messages, message);
+            settle(james.pid());
+            perLine.add(drain(ports, DOMAIN, messages, Connection.IMPLICIT_TLS).perSecond());
+        }
+        String of = rounds > 1 ? " (median of " + rounds + " rounds)" : "";
+        row("ATRN drain over STARTTLS (ODMR port)" + of, rate(median(startTls)), "", "TLS records as Netty fills them");
+        row("ATRN drain over implicit TLS, a TLS record per line" + of, rate(median(perLine)), "",
+            "the ODMR-over-TLS port fetchmail's ssl option needs");
+        row("ratio record per line / STARTTLS", ratio(median(perLine) / median(startTls)), "", "the cost of fetchmail compatibility");
+        notes.add("Rounds (STARTTLS / record per line, msg/s): " + IntStream.range(0, rounds)
+            .mapToObj(i -> rate(startTls.get(i)) + " / " + rate(perLine.get(i)))
+            .collect(Collectors.joining("; ")) + ".");
+    }
+
     private Drain drain(JamesProcess.Ports ports, String domain, int expected) throws Exception {
+        return drain(ports, domain, expected, Connection.PLAIN);
+    }
+
+    private static OdmrClient connect(JamesProcess.Ports ports, Connection connection) throws Exception {
+        if (connection == Connection.IMPLICIT_TLS) {
+            OdmrClient client = OdmrClient.implicitTls(ports.odmrTls());
+            client.command("EHLO customer.example");
+            return client;
+        }
+        OdmrClient client = new OdmrClient(ports.odmr());
+        client.command("EHLO customer.example");
+        if (connection == Connection.STARTTLS) {
+            expect(client.startTls(), "220");
+            client.command("EHLO customer.example");
+        }
+        return client;
+    }
+
+    private Drain drain(JamesProcess.Ports ports, String domain, int expected, Connection connection) throws Exception {
         AtomicLong firstAt = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         // where the time goes, seen from the customer: from our 250 to end-of-data until James's
@@ -274,8 +327,7 @@ public final class DrainBenchmark {
             }
             return Optional.of(reply);
         }, received -> bytes.addAndGet(received.length())).discardingData();
-        try (OdmrClient client = new OdmrClient(ports.odmr())) {
-            client.command("EHLO customer.example");
+        try (OdmrClient client = connect(ports, connection)) {
             expect(client.authCramMd5(loginOf(domain), SECRET), "235");
             long start = System.nanoTime();
             List<String> reply = client.command("ATRN " + domain);

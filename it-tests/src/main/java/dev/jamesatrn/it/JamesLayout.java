@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -21,6 +22,7 @@ import java.util.stream.Stream;
 public final class JamesLayout {
     public static final String INBOUND = "smtpserver-global";
     public static final String ODMR = "odmrserver";
+    public static final String ODMR_TLS = "odmrtlsserver";
     public static final String KEYSTORE_SECRET = "james72laBalle";
 
     private static final Pattern SERVER = Pattern.compile("(?s)<smtpserver\\b.*?</smtpserver>");
@@ -72,13 +74,24 @@ public final class JamesLayout {
         while (servers.find()) {
             String server = servers.group();
             Matcher jmx = JMX_NAME.matcher(server);
-            if (jmx.find() && binds.containsKey(jmx.group(1).trim())) {
-                server = BIND.matcher(server).replaceFirst("<bind>" + binds.get(jmx.group(1).trim()) + "</bind>");
+            String name = jmx.find() ? jmx.group(1).trim() : null;
+            if (name == null || !binds.containsKey(name)) {
+                // Several Jameses run side by side in the tests: none may keep a sample's fixed port.
+                throw new IllegalArgumentException("no address given for the <smtpserver> "
+                    + (name == null ? "without a jmxName" : "'" + name + "'") + " of config-samples/smtpserver.xml");
             }
+            server = BIND.matcher(server).replaceFirst("<bind>" + binds.get(name) + "</bind>");
             servers.appendReplacement(out, Matcher.quoteReplacement(server));
         }
         servers.appendTail(out);
         return out.toString();
+    }
+
+    /** The keystore's certificate as PEM, for a client that must trust it (fetchmail's sslcertfile). */
+    public static Path exportCertificate(Path keystore, Path pem) throws IOException {
+        runKeytool(List.of("-exportcert", "-rfc", "-alias", "james", "-keystore", keystore.toString(),
+            "-storepass", KEYSTORE_SECRET, "-file", pem.toString()));
+        return pem;
     }
 
     /** The same keytool command config-samples/README.md gives operators. */
@@ -86,10 +99,16 @@ public final class JamesLayout {
         if (Files.exists(keystore)) {
             return;
         }
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process process = new ProcessBuilder(List.of(keytool.toString(), "-genkeypair", "-alias", "james",
+        runKeytool(List.of("-genkeypair", "-alias", "james",
             "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650", "-storetype", "PKCS12",
-            "-keystore", keystore.toString(), "-storepass", KEYSTORE_SECRET, "-dname", "CN=localhost"))
+            "-keystore", keystore.toString(), "-storepass", KEYSTORE_SECRET, "-dname", "CN=localhost"));
+    }
+
+    private static void runKeytool(List<String> arguments) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        command.addAll(arguments);
+        Process process = new ProcessBuilder(command)
             .redirectErrorStream(true)
             .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

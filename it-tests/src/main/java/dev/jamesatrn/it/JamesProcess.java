@@ -22,7 +22,11 @@ import java.util.concurrent.TimeUnit;
 public final class JamesProcess implements AutoCloseable {
     public static final String MAIN_CLASS = "org.apache.james.MemoryJamesServerMain";
 
-    public record Ports(int inbound, int odmr, int webAdmin) {
+    public record Ports(int inbound, int odmr, int webAdmin, int odmrTls) {
+        /** ODMR over implicit TLS on a free port. */
+        public Ports(int inbound, int odmr, int webAdmin) {
+            this(inbound, odmr, webAdmin, freePort());
+        }
     }
 
     private final Process process;
@@ -71,7 +75,8 @@ public final class JamesProcess implements AutoCloseable {
                                      ConfTweak tweak) throws IOException {
         JamesLayout.create(workingDirectory, Map.of(
             JamesLayout.INBOUND, host + ":" + ports.inbound(),
-            JamesLayout.ODMR, host + ":" + ports.odmr()), ports.webAdmin());
+            JamesLayout.ODMR, host + ":" + ports.odmr(),
+            JamesLayout.ODMR_TLS, host + ":" + ports.odmrTls()), ports.webAdmin());
         tweak.apply(workingDirectory.resolve("conf"));
         Path extensions = workingDirectory.resolve("extensions-jars");
         Files.createDirectories(extensions);

@@ -27,12 +27,16 @@ final class OdmrClient implements AutoCloseable {
     final List<String> greeting;
 
     OdmrClient(int port) throws IOException {
-        this(port, "127.0.0.1");
+        this(new Socket("127.0.0.1", port));
     }
 
-    /** From another loopback address (any of 127.0.0.0/8 on Linux): a second client as James sees it. */
-    OdmrClient(int port, String localAddress) throws IOException {
-        socket = new Socket(InetAddress.getByName("127.0.0.1"), port, InetAddress.getByName(localAddress), 0);
+    /** From a chosen local address (any of 127.0.0.0/8 on Linux), to act as a different client. */
+    OdmrClient(int port, InetAddress localAddress) throws IOException {
+        this(new Socket(InetAddress.getByName("127.0.0.1"), port, localAddress, 0));
+    }
+
+    private OdmrClient(Socket connected) throws IOException {
+        socket = connected;
         try {
             socket.setSoTimeout(30_000);
             socket.setTcpNoDelay(true);
@@ -40,6 +44,7 @@ final class OdmrClient implements AutoCloseable {
             out = socket.getOutputStream();
             greeting = Wire.readReply(in);
         } catch (IOException e) {
+            // a server over its connection limit closes before its greeting: no socket left behind
             socket.close();
             throw e;
         }
@@ -79,11 +84,29 @@ final class OdmrClient implements AutoCloseable {
         return command("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + login + "\0" + secret).getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** TLS from the first byte, as on the ODMR-over-TLS port (fetchmail's ssl option). */
+    static OdmrClient implicitTls(int port) throws Exception {
+        SSLSocket tls = (SSLSocket) trustingEveryone().getSocketFactory().createSocket("127.0.0.1", port);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        return new OdmrClient(tls);
+    }
+
     List<String> startTls() throws Exception {
         List<String> reply = command("STARTTLS");
         if (!code(reply).equals("220")) {
             return reply;
         }
+        SSLSocket tls = (SSLSocket) trustingEveryone().getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        socket = tls;
+        in = new BufferedInputStream(tls.getInputStream());
+        out = tls.getOutputStream();
+        return reply;
+    }
+
+    private static SSLContext trustingEveryone() throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[] {new X509TrustManager() {
             @Override
@@ -100,13 +123,7 @@ final class OdmrClient implements AutoCloseable {
                 return new X509Certificate[0];
             }
         }}, null);
-        SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
-        tls.setUseClientMode(true);
-        tls.startHandshake();
-        socket = tls;
-        in = new BufferedInputStream(tls.getInputStream());
-        out = tls.getOutputStream();
-        return reply;
+        return context;
     }
 
     boolean isEncrypted() {

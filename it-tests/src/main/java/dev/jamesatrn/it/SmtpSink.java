@@ -20,7 +20,16 @@ public final class SmtpSink implements AutoCloseable {
     }
 
     SmtpSink(int port, Consumer<CustomerServer.Received> onReceived) throws IOException {
-        customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL, onReceived);
+        this(new CustomerServer(CustomerServer.Script.ACCEPT_ALL, onReceived));
+    }
+
+    /** Every connection served by {@code customer} (its script decides each reply), on a free port. */
+    SmtpSink(CustomerServer customer) throws IOException {
+        this(0, customer);
+    }
+
+    private SmtpSink(int port, CustomerServer customer) throws IOException {
+        this.customer = customer;
         server = new ServerSocket(port, 10, InetAddress.getLoopbackAddress());
         acceptor = new Thread(this::acceptLoop, "smtp-sink");
         acceptor.setDaemon(true);

@@ -32,6 +32,7 @@ import com.google.inject.multibindings.Multibinder;
 final class AtrnJames {
     final int inboundPort = freePort();
     final int odmrPort = freePort();
+    final int odmrTlsPort = freePort();
 
     private AtrnJames() {
     }
@@ -49,7 +50,8 @@ final class AtrnJames {
         return new JamesServerBuilder<MemoryJamesConfiguration>(tmp -> {
             JamesLayout.create(tmp.toPath(), Map.of(
                 JamesLayout.INBOUND, "127.0.0.1:" + inboundPort,
-                JamesLayout.ODMR, "127.0.0.1:" + odmrPort), 0);
+                JamesLayout.ODMR, "127.0.0.1:" + odmrPort,
+                JamesLayout.ODMR_TLS, "127.0.0.1:" + odmrTlsPort), 0);
             beforeStart.accept(tmp.toPath());
             return MemoryJamesConfiguration.builder()
                 .workingDirectory(tmp)

@@ -21,7 +21,8 @@ class BrokenConfigurationTest {
     private static void layOut(Path workingDirectory) {
         JamesLayout.create(workingDirectory, Map.of(
             JamesLayout.INBOUND, "127.0.0.1:" + AtrnJames.freePort(),
-            JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort()), 0);
+            JamesLayout.ODMR, "127.0.0.1:" + AtrnJames.freePort(),
+            JamesLayout.ODMR_TLS, "127.0.0.1:" + AtrnJames.freePort()), 0);
     }
 
     private static String startFailure(Path workingDirectory, String atrnXml) throws Exception {

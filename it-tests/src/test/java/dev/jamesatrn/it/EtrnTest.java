@@ -76,6 +76,9 @@ class EtrnTest {
         Path atrn = workingDirectory.resolve("conf/atrn.xml");
         try {
             Files.writeString(atrn, Files.readString(atrn)
+                // every test here sends ETRN from 127.0.0.1, some again and again: the per-client
+                // limit is tested in EtrnLoopsAndAbuseTest
+                .replace("<atrn>", "<atrn><maxEtrnPerClient>1000</maxEtrnPerClient>")
                 .replace("<domain name=\"customer.example\">", "<domain name=\"customer.example\">" + relay)
                 .replace("<domains>", "<domains>"
                     + "<domain name=\"a.etrn.example\"><login>customer</login>" + relay + "</domain>"

@@ -31,9 +31,25 @@ final class Fetchmail {
 
     static Run poll(Path home, String provider, int odmrPort, String login, String secret, String domains, int smtpPort)
             throws Exception {
+        return poll(home, provider, odmrPort, "", login, secret, domains, smtpPort);
+    }
+
+    /**
+     * One poll over TLS from the first byte (fetchmail's only TLS in ODMR mode), checking the
+     * provider's certificate against {@code trustedCertificate} (PEM) and the name {@code provider}.
+     */
+    static Run pollTls(Path home, String provider, int odmrPort, Path trustedCertificate, String login, String secret,
+                       String domains, int smtpPort) throws Exception {
+        return poll(home, provider, odmrPort, " ssl sslcertck sslcertfile \"" + trustedCertificate + "\"", login, secret,
+            domains, smtpPort);
+    }
+
+    private static Run poll(Path home, String provider, int odmrPort, String tlsOptions, String login, String secret,
+                            String domains, int smtpPort) throws Exception {
         Path rc = home.resolve("fetchmailrc");
+        // ssl, sslcertck and sslcertfile are user options: after user and password in the grammar
         Files.writeString(rc, "poll " + provider + " protocol odmr port " + odmrPort
-            + " user \"" + login + "\" password \"" + secret + "\""
+            + " user \"" + login + "\" password \"" + secret + "\"" + tlsOptions
             + " fetchdomains " + domains
             + " smtphost 127.0.0.1/" + smtpPort + "\n");
         // fetchmail refuses an rc file others can read

@@ -3,7 +3,6 @@ package dev.jamesatrn.it;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +26,7 @@ class FetchmailInteropTest {
 
     @Test
     void fetchmailDrainsEveryClaimedDomainByteExactThenSeesNoMail(GuiceJamesServer server, @TempDir Path home) throws Exception {
-        assumeTrue(Fetchmail.installed(), Fetchmail.NOT_INSTALLED);
+        Prerequisites.require(Fetchmail.installed(), Fetchmail.NOT_INSTALLED);
         ParkedProbe probe = server.getProbe(ParkedProbe.class);
         send("alice@customer.example", Messages.tricky("alice@customer.example"));
         send("bob@customer.example", Messages.simple("second", "bob@customer.example"));

@@ -8,6 +8,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -124,7 +125,7 @@ class HostileInputTest {
         try {
             for (int i = 0; i < 15; i++) {
                 try {
-                    greeted.add(new OdmrClient(PORTS.odmrPort, "127.0.0.3"));
+                    greeted.add(new OdmrClient(PORTS.odmrPort, InetAddress.getByName("127.0.0.3")));
                 } catch (EOFException | SocketException e) {
                     refused++;
                 }
@@ -138,7 +139,7 @@ class HostileInputTest {
         }
         // the slots come back as connections close
         await().atMost(30, SECONDS).ignoreExceptions().until(() -> {
-            try (OdmrClient client = new OdmrClient(PORTS.odmrPort, "127.0.0.3")) {
+            try (OdmrClient client = new OdmrClient(PORTS.odmrPort, InetAddress.getByName("127.0.0.3"))) {
                 return client.command("NOOP").get(0).startsWith("250");
             }
         });

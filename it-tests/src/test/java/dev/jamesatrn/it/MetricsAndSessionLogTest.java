@@ -13,12 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
-
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 /**
  * What an operator sees: given mail parked and drained by ATRN, James's WebAdmin {@code /metrics}
@@ -26,9 +20,8 @@ import ch.qos.logback.core.read.ListAppender;
  */
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final ListAppender<ILoggingEvent> SESSION_LOG = new ListAppender<>();
-    private static final ListAppender<ILoggingEvent> EXTENSION_LOG = new ListAppender<>();
-    private static Level extensionLevel;
+    private static final SessionLogCapture SESSION_LOG = new SessionLogCapture();
+    private static final LogCapture EXTENSION_LOG = new LogCapture("dev.jamesatrn.extension");
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();
@@ -36,35 +29,21 @@ class MetricsAndSessionLogTest {
     @BeforeAll
     static void captureSessionLog() {
         SESSION_LOG.start();
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession");
-        // the test logging configuration may keep INFO quiet; the session line is INFO
-        logger.setLevel(Level.INFO);
-        logger.addAppender(SESSION_LOG);
         EXTENSION_LOG.start();
-        Logger extension = (Logger) LoggerFactory.getLogger("dev.jamesatrn.extension");
-        extensionLevel = extension.getLevel();
-        extension.setLevel(Level.INFO);
-        extension.addAppender(EXTENSION_LOG);
     }
 
     @AfterAll
     static void stopCapturing() {
-        ((Logger) LoggerFactory.getLogger("dev.jamesatrn.OdmrSession")).detachAppender(SESSION_LOG);
-        Logger extension = (Logger) LoggerFactory.getLogger("dev.jamesatrn.extension");
-        extension.detachAppender(EXTENSION_LOG);
-        extension.setLevel(extensionLevel);
+        SESSION_LOG.stop();
+        EXTENSION_LOG.stop();
     }
 
     private static List<String> sessionLines() {
-        synchronized (SESSION_LOG) {
-            return SESSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        }
+        return SESSION_LOG.lines();
     }
 
     private static List<String> extensionLines() {
-        synchronized (EXTENSION_LOG) {
-            return EXTENSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        }
+        return EXTENSION_LOG.lines();
     }
 
     @Test

@@ -55,6 +55,13 @@ public class ParkedProbe implements GuiceProbe {
         return result;
     }
 
+    /** The parked keys, in the repository's order. */
+    public List<String> keys(String domain) throws Exception {
+        List<String> keys = new ArrayList<>();
+        repository(domain).list().forEachRemaining(key -> keys.add(key.asString()));
+        return keys;
+    }
+
     public void clear(String domain) throws Exception {
         repository(domain).removeAll();
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,12 +29,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
-
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 /**
  * Lifetime, delay warnings, slowed-down AUTH failures, the ATRN repeat interval (shortened in
@@ -47,8 +42,7 @@ class PolicyTest {
     // the documented defaults of authFailuresPerAddress and authFailuresPerLogin (within authFailureWindow, 10m)
     private static final int FAILURES_PER_ADDRESS = 20;
     private static final int FAILURES_PER_LOGIN = 10;
-    private static final ListAppender<ILoggingEvent> EXTENSION_LOG = new ListAppender<>();
-    private static Level extensionLevel;
+    private static final LogCapture EXTENSION_LOG = new LogCapture("dev.jamesatrn.extension");
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension(AtrnJames.atrnXmlWith(
@@ -90,23 +84,15 @@ class PolicyTest {
     @BeforeAll
     static void captureExtensionLog() {
         EXTENSION_LOG.start();
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.jamesatrn.extension");
-        extensionLevel = logger.getLevel();
-        logger.setLevel(Level.INFO);
-        logger.addAppender(EXTENSION_LOG);
     }
 
     @AfterAll
     static void stopCapturing() {
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.jamesatrn.extension");
-        logger.detachAppender(EXTENSION_LOG);
-        logger.setLevel(extensionLevel);
+        EXTENSION_LOG.stop();
     }
 
     private static List<String> extensionLog() {
-        synchronized (EXTENSION_LOG) {
-            return EXTENSION_LOG.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        }
+        return EXTENSION_LOG.lines();
     }
 
     @Test
@@ -291,7 +277,7 @@ class PolicyTest {
 
     /** One connection from {@code from}: EHLO, AUTH CRAM-MD5; the first line of the reply, or how the connection ended. */
     private static String guess(String from, String login, String secret) throws Exception {
-        try (OdmrClient client = new OdmrClient(PORTS.odmrPort, from)) {
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort, InetAddress.getByName(from))) {
             client.command("EHLO attacker.test");
             return client.authCramMd5(login, secret).get(0);
         }

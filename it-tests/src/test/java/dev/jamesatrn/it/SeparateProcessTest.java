@@ -3,7 +3,6 @@ package dev.jamesatrn.it;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,8 +32,8 @@ class SeparateProcessTest {
     @Test
     void mailParkedBeforeARestartIsDeliveredAfterIt(@TempDir Path workingDirectory) throws Exception {
         JamesProcess.Ports ports = new JamesProcess.Ports(AtrnJames.freePort(), AtrnJames.freePort(), AtrnJames.freePort());
-        assumeTrue(Files.isExecutable(SWAKS), "swaks is not installed (apt-get install swaks); .ci/run installs it");
-        assumeTrue(Fetchmail.installed(), Fetchmail.NOT_INSTALLED);
+        Prerequisites.require(Files.isExecutable(SWAKS), "swaks is not installed (apt-get install swaks); .ci/run installs it");
+        Prerequisites.require(Fetchmail.installed(), Fetchmail.NOT_INSTALLED);
         byte[] message = Messages.tricky("alice@customer.example");
         Path file = workingDirectory.resolve("message.eml");
         Files.write(file, message);
@@ -63,7 +62,7 @@ class SeparateProcessTest {
     }
 
     /** Through our WebAdmin route, which also shows it is registered from the jar in extensions-jars/. */
-    private static long parkedCount(int webAdminPort, String domain) throws Exception {
+    static long parkedCount(int webAdminPort, String domain) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(
             HttpRequest.newBuilder(URI.create("http://" + HOST + ":" + webAdminPort + "/atrn/domains/" + domain)).build(),
             HttpResponse.BodyHandlers.ofString());

@@ -38,6 +38,44 @@ public final class AtrnConfiguration {
     public static final String FILE_NAME = "atrn.xml";
     public static final String DEFAULT_REPOSITORY_PREFIX = "file://var/mail/atrn/";
 
+    /**
+     * Which reversed sessions write every line (command or message data) in a TLS record of its
+     * own. fetchmail, the common ODMR customer, has no STARTTLS in ODMR mode and reads TLS from
+     * the first byte one line per SSL_read, then waits in select() on the raw socket: further
+     * lines of the same record sit in OpenSSL's buffer, which select() never sees, and the
+     * session stalls. A record per line costs throughput, so by default only implicit-TLS
+     * connections (the port fetchmail's ssl option needs) get it; STARTTLS customers are
+     * proper TLS clients.
+     */
+    public enum TlsRecordPerLine {
+        IMPLICIT_TLS("implicitTls"), ALL_TLS("allTls"), NEVER("never");
+
+        private final String configValue;
+
+        TlsRecordPerLine(String configValue) {
+            this.configValue = configValue;
+        }
+
+        public String configValue() {
+            return configValue;
+        }
+
+        /**
+         * @param tls the connection is encrypted
+         * @param startTls the server offers STARTTLS (so its TLS, if any, came from STARTTLS)
+         */
+        public boolean appliesTo(boolean tls, boolean startTls) {
+            switch (this) {
+                case IMPLICIT_TLS:
+                    return tls && !startTls;
+                case ALL_TLS:
+                    return tls;
+                default:
+                    return false;
+            }
+        }
+    }
+
     /** Client-side timeouts of RFC 5321 section 4.5.3.2, used for the reversed session. */
     public static final class Timeouts {
         public static final Timeouts RFC_5321 = new Timeouts(Duration.ofMinutes(5), Duration.ofMinutes(5),
@@ -265,6 +303,64 @@ public final class AtrnConfiguration {
     }
 
     /**
+     * What keeps ETRN (RFC 1985, no AUTH needed) from being used against the service: each
+     * client address may start {@code maxEtrnPerClient} ETRN within {@code etrnClientWindow}
+     * (IPv6 clients counted per /64), and {@code ownHostNames} are the names, besides the
+     * {@code <helloName>} of every server in smtpserver.xml, that mean "this server" when a peer
+     * greets or answers EHLO with them (other nodes of a cluster): mail for it would loop.
+     */
+    public static final class EtrnPolicies {
+        public static final EtrnPolicies DEFAULT = new EtrnPolicies(10, Duration.ofMinutes(1), ImmutableSet.of());
+
+        private final int maxEtrnPerClient;
+        private final Duration etrnClientWindow;
+        private final Set<String> ownHostNames;
+
+        public EtrnPolicies(int maxEtrnPerClient, Duration etrnClientWindow, Set<String> ownHostNames) {
+            this.maxEtrnPerClient = maxEtrnPerClient;
+            this.etrnClientWindow = etrnClientWindow;
+            this.ownHostNames = ImmutableSet.copyOf(ownHostNames);
+        }
+
+        public int maxEtrnPerClient() {
+            return maxEtrnPerClient;
+        }
+
+        public Duration etrnClientWindow() {
+            return etrnClientWindow;
+        }
+
+        /** Lower case, without a trailing dot. */
+        public Set<String> ownHostNames() {
+            return ownHostNames;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof EtrnPolicies)) {
+                return false;
+            }
+            EtrnPolicies other = (EtrnPolicies) o;
+            return maxEtrnPerClient == other.maxEtrnPerClient && Objects.equals(etrnClientWindow, other.etrnClientWindow)
+                && Objects.equals(ownHostNames, other.ownHostNames);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(maxEtrnPerClient, etrnClientWindow, ownHostNames);
+        }
+
+        @Override
+        public String toString() {
+            return "EtrnPolicies[maxEtrnPerClient=" + maxEtrnPerClient + ", etrnClientWindow=" + etrnClientWindow
+                + ", ownHostNames=" + ownHostNames + "]";
+        }
+    }
+
+    /**
      * One ATRN domain. {@code etrnRelay}: where an ETRN (RFC 1985) for it delivers; empty means
      * the domain's MX hosts.
      */
@@ -330,13 +426,18 @@ public final class AtrnConfiguration {
     private static final Pattern LDH_DOMAIN = Pattern.compile(
         "^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$");
 
+    private static final Pattern HOST_NAME = Pattern.compile(
+        "^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
+
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
+        "tlsRecordPerLine",
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
         "minAtrnInterval", "claimLease", "authFailuresPerAddress", "authFailuresPerLogin", "authFailureWindow",
+        "maxEtrnPerClient", "etrnClientWindow", "ownHostNames",
         "logins.login[@name]", "logins.login[@secret]",
         "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients", "domains.domain.etrnRelay");
 
@@ -350,12 +451,23 @@ public final class AtrnConfiguration {
     private final Timeouts timeouts;
     private final Policies policies;
     private final AuthLimits authLimits;
+    private final TlsRecordPerLine tlsRecordPerLine;
+    private final EtrnPolicies etrnPolicies;
 
     /** {@code secrets} and the logins of {@code domains} in canonical form ({@link #canonicalLogin}). */
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
                              int maxParallelTransfers,
-                             Timeouts timeouts, Policies policies, AuthLimits authLimits) {
+                             Timeouts timeouts, Policies policies) {
+        this(domains, secrets, repositoryUrlPrefix, bounceProcessor, allowPlainAuthWithoutTls, maxConcurrentSessions,
+            maxParallelTransfers, timeouts, policies, TlsRecordPerLine.IMPLICIT_TLS, EtrnPolicies.DEFAULT, AuthLimits.DEFAULT);
+    }
+
+    public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
+                             String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
+                             int maxParallelTransfers,
+                             Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine,
+                             EtrnPolicies etrnPolicies, AuthLimits authLimits) {
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
         this.repositoryUrlPrefix = repositoryUrlPrefix;
@@ -366,6 +478,8 @@ public final class AtrnConfiguration {
         this.timeouts = timeouts;
         this.policies = policies;
         this.authLimits = authLimits;
+        this.tlsRecordPerLine = tlsRecordPerLine;
+        this.etrnPolicies = etrnPolicies;
     }
 
     public boolean isAtrnDomain(Domain domain) {
@@ -454,6 +568,14 @@ public final class AtrnConfiguration {
 
     public AuthLimits authLimits() {
         return authLimits;
+    }
+
+    public TlsRecordPerLine tlsRecordPerLine() {
+        return tlsRecordPerLine;
+    }
+
+    public EtrnPolicies etrnPolicies() {
+        return etrnPolicies;
     }
 
     /**
@@ -547,10 +669,17 @@ public final class AtrnConfiguration {
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
         int maxTransfers = positiveInt(config, "maxParallelTransfers", defaultParallelTransfers(), problems);
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
+        TlsRecordPerLine recordPerLine = tlsRecordPerLine(config, problems);
+
+        EtrnPolicies etrnDefaults = EtrnPolicies.DEFAULT;
+        EtrnPolicies etrnPolicies = new EtrnPolicies(
+            positiveInt(config, "maxEtrnPerClient", etrnDefaults.maxEtrnPerClient(), problems),
+            duration(config, "etrnClientWindow", etrnDefaults.etrnClientWindow(), problems),
+            hostNames(config, "ownHostNames", problems));
 
         problems.throwIfAny();
         return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxTransfers,
-            timeouts, policies, authLimits);
+            timeouts, policies, recordPerLine, etrnPolicies, authLimits);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
@@ -695,6 +824,21 @@ public final class AtrnConfiguration {
         return Boolean.parseBoolean(value);
     }
 
+    private static TlsRecordPerLine tlsRecordPerLine(HierarchicalConfiguration<ImmutableNode> config, Problems problems) {
+        String raw = config.getString("tlsRecordPerLine", null);
+        if (raw == null) {
+            return TlsRecordPerLine.IMPLICIT_TLS;
+        }
+        for (TlsRecordPerLine value : TlsRecordPerLine.values()) {
+            if (value.configValue().equalsIgnoreCase(raw.trim())) {
+                return value;
+            }
+        }
+        problems.add("tlsRecordPerLine", "'" + raw + "' is not one of implicitTls, allTls, never",
+            "write implicitTls (the default: fetchmail's ssl option needs it), allTls or never");
+        return TlsRecordPerLine.IMPLICIT_TLS;
+    }
+
     private static int positiveInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
                                    Problems problems) {
         String raw = config.getString(key, null);
@@ -735,6 +879,26 @@ public final class AtrnConfiguration {
     private static boolean printable(String login) {
         return login.codePoints().noneMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
             || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR);
+    }
+
+    /** Host names as a peer writes them after 220 or 250 (one label is allowed: "localhost", a short node name). */
+    private static Set<String> hostNames(HierarchicalConfiguration<ImmutableNode> config, String key, Problems problems) {
+        Set<String> names = new LinkedHashSet<>();
+        for (Object raw : config.getList(key, List.of())) {
+            for (String name : Splitter.on(CharMatcherHolder.SEPARATORS).trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
+                String candidate = name.toLowerCase(Locale.ROOT);
+                if (candidate.endsWith(".")) {
+                    candidate = candidate.substring(0, candidate.length() - 1);
+                }
+                if (HOST_NAME.matcher(candidate).matches()) {
+                    names.add(candidate);
+                } else {
+                    problems.add(key, "'" + name + "' is not a host name",
+                        "list the names other nodes of this cluster answer EHLO with, such as mx2.provider.example, separated by commas");
+                }
+            }
+        }
+        return names;
     }
 
     private static String trimmed(String value) {

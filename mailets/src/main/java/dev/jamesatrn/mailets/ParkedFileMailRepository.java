@@ -5,7 +5,10 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.util.Iterator;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import javax.inject.Inject;
 import javax.mail.MessagingException;
@@ -23,6 +26,8 @@ import org.apache.james.server.core.MailImpl;
 import org.apache.james.server.core.MimeMessageWrapper;
 import org.apache.mailet.Mail;
 
+import com.google.common.collect.Iterators;
+
 /**
  * James's {@link FileMailRepository}, same files on disk, with a cheaper and safer
  * {@link #retrieve}. Declared in {@code mailrepositorystore.xml} under its own protocol
@@ -34,16 +39,22 @@ import org.apache.mailet.Mail;
  * {@code FileInputStream}, one read system call per header byte, and a 5 MB message is copied
  * to a temporary file. The drain only streams the stored bytes (and the expiry sweep and WebAdmin
  * read a few of them), so this repository gives the Mail a message that reads the stored file
- * lazily, through a buffer. Storing, listing, locking and removal are James's own.
+ * lazily, through a buffer. Storing, locking and removal are James's own.
  *
  * <p>It also never deletes a message it cannot read: James's retrieve removes a message whose
  * envelope file fails to deserialise; here the failure is reported and the files stay for the
  * operator.
+ *
+ * <p>And it does not list a message while it is being stored: James 3.8.1 adds the key to its
+ * listing before it writes the files, so a drain (or anything else listing the domain) could read
+ * a half-written envelope, fail, and count the message as deferred. Only stores made through this
+ * JVM are seen: that is every store of the memory app, whose spooler parks the mail.
  */
 public class ParkedFileMailRepository extends FileMailRepository {
     public static final String PROTOCOL = "parkedfile";
     private static final int READ_BUFFER = 16 * 1024;
 
+    private final Set<String> beingStored = ConcurrentHashMap.newKeySet();
     private FileSystem fileSystem;
     private String destination;
     private BufferedObjects objects;
@@ -81,6 +92,23 @@ public class ParkedFileMailRepository extends FileMailRepository {
         streams.setFileSystem(fileSystem);
         streams.configure(files);
         streams.init();
+    }
+
+    @Override
+    public MailKey store(Mail mail) throws MessagingException {
+        String key = mail.getName();
+        beingStored.add(key);
+        try {
+            return super.store(mail);
+        } finally {
+            beingStored.remove(key);
+        }
+    }
+
+    /** Also what size() counts (FileMailRepository counts this listing). */
+    @Override
+    public Iterator<MailKey> list() {
+        return Iterators.filter(super.list(), key -> !beingStored.contains(key.asString()));
     }
 
     /**

@@ -41,6 +41,29 @@ class AtrnConfigurationTest {
     }
 
     @Test
+    void aTlsRecordPerLineIsForImplicitTlsUnlessConfiguredOtherwise() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        AtrnConfiguration.TlsRecordPerLine byDefault = parse(LOGINS + domains).tlsRecordPerLine();
+        assertThat(byDefault).isEqualTo(AtrnConfiguration.TlsRecordPerLine.IMPLICIT_TLS);
+        assertThat(byDefault.appliesTo(true, false)).as("implicit TLS").isTrue();
+        assertThat(byDefault.appliesTo(true, true)).as("after STARTTLS").isFalse();
+        assertThat(byDefault.appliesTo(false, false)).as("plain text").isFalse();
+
+        AtrnConfiguration.TlsRecordPerLine all = parse(LOGINS + domains + "<tlsRecordPerLine>allTls</tlsRecordPerLine>")
+            .tlsRecordPerLine();
+        assertThat(all.appliesTo(true, true)).isTrue();
+        assertThat(all.appliesTo(false, true)).isFalse();
+        assertThat(parse(LOGINS + domains + "<tlsRecordPerLine> never </tlsRecordPerLine>").tlsRecordPerLine()
+            .appliesTo(true, false)).isFalse();
+
+        assertThatThrownBy(() -> parse(LOGINS + domains + "<tlsRecordPerLine>yes</tlsRecordPerLine>"))
+            .isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("conf/atrn.xml")
+            .hasMessageContaining("tlsRecordPerLine")
+            .hasMessageContaining("implicitTls");
+    }
+
+    @Test
     void recipientListsTimeoutsAndSeveralLoginsAreRead() throws Exception {
         AtrnConfiguration configuration = parse(LOGINS
             + "<timeouts><greeting>30s</greeting><dataTermination>2m</dataTermination></timeouts>"
@@ -182,5 +205,31 @@ class AtrnConfigurationTest {
             + "<domains><domain name=\"customer.example\"><login>a@b@c</login></domain></domains>"))
             .hasMessageContaining("key 'logins.login[@name]': login 'a@b@c' is not a user name James accepts")
             .hasMessageContaining("is not a user name James accepts. Fix: use at most 255 printable characters");
+    }
+
+    @Test
+    void etrnPoliciesHaveSafeDefaultsAndCanBeSet() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        AtrnConfiguration.EtrnPolicies defaults = parse(LOGINS + domains).etrnPolicies();
+        assertThat(defaults.maxEtrnPerClient()).isEqualTo(10);
+        assertThat(defaults.etrnClientWindow()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(defaults.ownHostNames()).isEmpty();
+
+        AtrnConfiguration.EtrnPolicies set = parse(LOGINS + domains + "<maxEtrnPerClient>3</maxEtrnPerClient>"
+            + "<etrnClientWindow>10m</etrnClientWindow><ownHostNames>MX2.Provider.Example., mx3.provider.example node4</ownHostNames>")
+            .etrnPolicies();
+        assertThat(set.maxEtrnPerClient()).isEqualTo(3);
+        assertThat(set.etrnClientWindow()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(set.ownHostNames()).containsExactly("mx2.provider.example", "mx3.provider.example", "node4");
+    }
+
+    @Test
+    void badEtrnPoliciesAreRefusedWithTheFix() {
+        assertThatThrownBy(() -> parse(LOGINS + "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>"
+            + "<maxEtrnPerClient>0</maxEtrnPerClient><etrnClientWindow>often</etrnClientWindow>"
+            + "<ownHostNames>mx2.provider.example, [192.0.2.1]</ownHostNames>"))
+            .hasMessageContaining("key 'maxEtrnPerClient': '0' is not a positive integer. Fix: write a number such as 10")
+            .hasMessageContaining("key 'etrnClientWindow': 'often' is not a duration")
+            .hasMessageContaining("key 'ownHostNames': '[192.0.2.1]' is not a host name. Fix: list the names");
     }
 }

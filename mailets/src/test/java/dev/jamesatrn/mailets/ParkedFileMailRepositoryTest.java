@@ -9,10 +9,14 @@ import java.io.File;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import javax.mail.MessagingException;
@@ -164,6 +168,47 @@ class ParkedFileMailRepositoryTest implements MailRepositoryContract {
             .isInstanceOf(MessagingException.class)
             .hasMessageContaining("message file is missing");
         assertThat(repository.list()).toIterable().containsExactly(MAIL_1);
+    }
+
+    /** James lists the key before the files are written: a drain must not see it half-stored. */
+    @Test
+    void aMessageIsListedOnlyOnceItsFilesAreWritten() throws Exception {
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch finish = new CountDownLatch(1);
+        MailImpl mail = createMail(MAIL_1);
+        byte[] raw = "Subject: slow\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII);
+        // no copy: the repository must write this very message, and wait in its writeTo
+        mail.setMessageNoCopy(new MimeMessageWrapper(MimeMessageInputStreamSource.create("raw", new ByteArrayInputStream(raw))) {
+            @Override
+            public void writeTo(OutputStream headers, OutputStream body, String[] ignore, boolean preload)
+                    throws IOException, MessagingException {
+                writing.countDown();
+                try {
+                    finish.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.writeTo(headers, body, ignore, preload);
+            }
+        });
+        CompletableFuture<MailKey> stored = CompletableFuture.supplyAsync(() -> {
+            try {
+                return repository.store(mail);
+            } catch (MessagingException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            writing.await();
+            assertThat(repository.list()).toIterable().isEmpty();
+            assertThat(repository.size()).isZero();
+        } finally {
+            finish.countDown();
+        }
+
+        assertThat(stored.get(30, TimeUnit.SECONDS)).isEqualTo(MAIL_1);
+        assertThat(repository.list()).toIterable().containsExactly(MAIL_1);
+        assertThat(repository.retrieve(MAIL_1)).isNotNull();
     }
 
     @Test
