@@ -31,6 +31,16 @@ final class OdmrReplies {
     static final Response AUTH_NEEDS_TLS = reply("538",
         "5.7.11 Encryption required for PLAIN and LOGIN: issue STARTTLS first, or use CRAM-MD5");
 
+    /** Past authFailuresPerAddress: the client is the problem, so the connection ends (RFC 5321 4.2.3's 421). */
+    static Response authAddressThrottled(long retryAfterSeconds) {
+        return closing("421", "4.7.0 Too many failed authentications from this address; try again in " + retryAfterSeconds + " s");
+    }
+
+    /** Past authFailuresPerLogin: RFC 4954's temporary failure; the client may be the legitimate one. */
+    static Response authLoginThrottled(long retryAfterSeconds) {
+        return reply("454", "4.7.0 Too many failed authentications for this login; try again in " + retryAfterSeconds + " s");
+    }
+
     private OdmrReplies() {
     }
 

@@ -159,6 +159,54 @@ class AtrnConfigurationTest {
         assertThat(set.minAtrnInterval()).contains(Duration.ofMinutes(1));
     }
 
+    /** James's Username.of lower-cases; an ODMR login is that same canonical form everywhere. */
+    @Test
+    void loginsAreComparedInJamesCanonicalFormWhateverTheirSpelling() throws Exception {
+        AtrnConfiguration configuration = parse("<logins><login name=\"Customer\" secret=\"s1\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>CUSTOMER</login></domain></domains>");
+
+        assertThat(configuration.domainsClaimableBy("customer")).containsExactly(Domain.of("customer.example"));
+        assertThat(configuration.domainsClaimableBy("Customer")).containsExactly(Domain.of("customer.example"));
+        assertThat(configuration.mayClaim("cUsToMeR", Domain.of("customer.example"))).isTrue();
+        assertThat(configuration.secretOf("customer")).contains("s1");
+        assertThat(configuration.secretOf("CUSTOMER")).contains("s1");
+        assertThat(configuration.domain(Domain.of("customer.example")).orElseThrow().logins()).containsExactly("customer");
+    }
+
+    @Test
+    void twoLoginsThatDifferOnlyInCaseAreRefusedWithTheFix() {
+        assertThatThrownBy(() -> parse("<logins><login name=\"Bob\" secret=\"s1\"/><login name=\"bob\" secret=\"s2\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>bob</login></domain></domains>"))
+            .isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("conf/atrn.xml: key 'logins.login[@name]': logins 'Bob' and 'bob' differ only in case")
+            .hasMessageContaining("Fix: keep one <login name=\"bob\">, or rename one of them (and the <login> of its domains)");
+    }
+
+    @Test
+    void authFailureLimitsHaveSafeDefaultsAndCanBeSetOrTurnedOff() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        assertThat(parse(LOGINS + domains).authLimits())
+            .isEqualTo(new AtrnConfiguration.AuthLimits(20, 10, Duration.ofMinutes(10)));
+
+        assertThat(parse(LOGINS + domains + "<authFailuresPerAddress>5</authFailuresPerAddress>"
+            + "<authFailuresPerLogin>0</authFailuresPerLogin><authFailureWindow>1h</authFailureWindow>").authLimits())
+            .isEqualTo(new AtrnConfiguration.AuthLimits(5, 0, Duration.ofHours(1)));
+
+        assertThatThrownBy(() -> parse(LOGINS + domains + "<authFailuresPerAddress>-1</authFailuresPerAddress>"
+            + "<authFailureWindow>0s</authFailureWindow>"))
+            .hasMessageContaining("conf/atrn.xml: key 'authFailuresPerAddress': '-1' is not a number of failures. "
+                + "Fix: write a number such as 20, or 0 for no limit.")
+            .hasMessageContaining("key 'authFailureWindow': '0s' is not a duration");
+    }
+
+    @Test
+    void aLoginJamesCannotTakeAsAUserNameIsRefused() {
+        assertThatThrownBy(() -> parse("<logins><login name=\"a@b@c\" secret=\"s\"/><login name=\"tab&#9;bed\" secret=\"s\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>a@b@c</login></domain></domains>"))
+            .hasMessageContaining("key 'logins.login[@name]': login 'a@b@c' is not a user name James accepts")
+            .hasMessageContaining("is not a user name James accepts. Fix: use at most 255 printable characters");
+    }
+
     @Test
     void etrnPoliciesHaveSafeDefaultsAndCanBeSet() throws Exception {
         String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
