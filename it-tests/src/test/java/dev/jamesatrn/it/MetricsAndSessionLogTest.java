@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final SessionLogCapture SESSION_LOG = new SessionLogCapture();
+    private static final LogCapture SESSION_LOG = new LogCapture("dev.jamesatrn.OdmrSession");
     private static final LogCapture EXTENSION_LOG = new LogCapture("dev.jamesatrn.extension");
 
     @RegisterExtension
