@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -15,20 +18,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
 import org.apache.james.core.Domain;
+import org.apache.james.dnsservice.api.DNSService;
+import org.apache.james.dnsservice.api.InMemoryDNSService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
-
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 /**
  * ETRN as an attacker (or a misconfigured network) would use it: delivery that leads back to this
@@ -36,11 +36,15 @@ import ch.qos.logback.core.read.ListAppender;
  * store failing half-way through an {@code ETRN @suffix}, a relay that never answers while ATRN
  * customers wait, and one client sending ETRN after ETRN. Settings are the shipped defaults,
  * except for a fixed hello name on the inbound port and one cluster sibling in ownHostNames.
+ * The DNS is in memory: {@value #TWO_ADDRESSES} has two addresses, the first of which leads
+ * back to this James (NAT), the second the customer's own host.
  */
 class EtrnLoopsAndAbuseTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final ListAppender<ILoggingEvent> DELIVERY_LOG = new ListAppender<>();
-    private static final String DELIVERY_LOGGER = "dev.jamesatrn.extension.EtrnDelivery";
+    private static final LogCapture DELIVERY_LOG = new LogCapture("dev.jamesatrn.extension.EtrnDelivery");
+    private static final String TWO_ADDRESSES = "two-addresses.relay.test";
+    private static final InetSocketAddress NAT_TO_THIS_JAMES = new InetSocketAddress("127.0.0.4", AtrnJames.freePort());
+    private static final InetSocketAddress CUSTOMER_HOST = new InetSocketAddress("127.0.0.3", NAT_TO_THIS_JAMES.getPort());
 
     /** An MTA that, once, sends the message it receives straight back to James before its 250. */
     private static final Reflector REFLECTOR = new Reflector();
@@ -55,7 +59,14 @@ class EtrnLoopsAndAbuseTest {
     private static final String INBOUND_HELLO_NAME = "inbound.provider.test";
 
     @RegisterExtension
-    static JamesServerExtension james = PORTS.extension(EtrnLoopsAndAbuseTest::configure);
+    static JamesServerExtension james = PORTS.extension(EtrnLoopsAndAbuseTest::configure,
+        binder -> binder.bind(DNSService.class).toInstance(dns()));
+
+    private static InMemoryDNSService dns() {
+        return new InMemoryDNSService()
+            .registerRecord("localhost", InetAddress.getLoopbackAddress(), "localhost")
+            .registerRecord(TWO_ADDRESSES, List.of(NAT_TO_THIS_JAMES.getAddress(), CUSTOMER_HOST.getAddress()), List.of(), List.of());
+    }
 
     private static SmtpSink sink(CustomerServer customer) {
         try {
@@ -83,7 +94,9 @@ class EtrnLoopsAndAbuseTest {
                 + domain("h2.hostage.example", SILENT.port())
                 + domain("a.leak.example", SINK.port())
                 + domain("b.leak.example", SINK.port())
-                + domain("c.leak.example", SINK.port())));
+                + domain("c.leak.example", SINK.port())
+                + "<domain name=\"two.addresses.example\"><login>customer</login><etrnRelay>" + TWO_ADDRESSES + ":"
+                + NAT_TO_THIS_JAMES.getPort() + "</etrnRelay></domain>"));
             Files.writeString(atrn, Files.readString(atrn).replace("<atrn>", "<atrn><ownHostNames>mx2.provider.test</ownHostNames>"));
             // Not the ODMR port's (autodetected) name: the loop check must know every server's name.
             Path smtpserver = workingDirectory.resolve("conf/smtpserver.xml");
@@ -100,14 +113,11 @@ class EtrnLoopsAndAbuseTest {
     @BeforeAll
     static void captureDeliveryLog() {
         DELIVERY_LOG.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(DELIVERY_LOGGER);
-        logger.setLevel(Level.INFO);
-        logger.addAppender(DELIVERY_LOG);
     }
 
     @AfterAll
     static void stop() throws IOException {
-        ((Logger) LoggerFactory.getLogger(DELIVERY_LOGGER)).detachAppender(DELIVERY_LOG);
+        DELIVERY_LOG.stop();
         REFLECTING_SINK.close();
         SIBLING_SINK.close();
         SINK.close();
@@ -115,7 +125,7 @@ class EtrnLoopsAndAbuseTest {
     }
 
     private static boolean logged(String text) {
-        return DELIVERY_LOG.list.stream().anyMatch(event -> event.getFormattedMessage().contains(text));
+        return DELIVERY_LOG.lines().stream().anyMatch(line -> line.contains(text));
     }
 
     private static OdmrClient clientFrom(String localAddress) throws IOException {
@@ -177,6 +187,38 @@ class EtrnLoopsAndAbuseTest {
         assertThat(SIBLING.commands).as("QUIT right after the greeting").containsExactly("QUIT");
         assertThat(SIBLING.received).isEmpty();
         assertThat(probe(server).keys("sibling.loop.example")).isEqualTo(keys);
+    }
+
+    /**
+     * Anyone may send ETRN while the customer's host is down: the first address of the relay name
+     * then leads back to this James and the second refuses connections. When the customer's host
+     * is up, its own ETRN must go out to it, skipping only the address known to loop.
+     */
+    @Test
+    void aLoopThroughOneAddressOfTheRelayDoesNotKeepTheCustomerFromItsMailThroughAnother(GuiceJamesServer server)
+            throws Exception {
+        PORTS.park(server, "two.addresses.example", "s@two.addresses.example", Messages.simple("two-addresses", "s@two.addresses.example"));
+
+        try (Forwarder nat = new Forwarder(NAT_TO_THIS_JAMES, PORTS.inboundPort)) {
+            try (OdmrClient stranger = clientFrom("127.0.0.11")) {
+                assertThat(stranger.command("ETRN two.addresses.example").get(0)).startsWith("253 ");
+            }
+            // the end of that delivery: nothing was sent
+            await().atMost(60, SECONDS).until(() -> logged("ETRN delivery of two.addresses.example: "));
+            assertThat(nat.accepted()).isEqualTo(1);
+
+            CustomerServer customerMta = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+            try (SmtpSink customerHost = new SmtpSink(CUSTOMER_HOST, customerMta);
+                 OdmrClient customer = clientFrom("127.0.0.12")) {
+                assertThat(customer.command("ETRN two.addresses.example").get(0))
+                    .isEqualTo("253 2.0.0 OK, 1 pending messages for node two.addresses.example started");
+                await().atMost(60, SECONDS).until(() -> customerMta.received.size() == 1);
+                await().atMost(30, SECONDS).until(() -> probe(server).count("two.addresses.example") == 0);
+            }
+            assertThat(nat.accepted()).as("the address known to loop was not tried again").isEqualTo(1);
+        }
+        assertThat(DELIVERY_LOG.lines()).anyMatch(line -> line.startsWith("ETRN target " + NAT_TO_THIS_JAMES.getAddress().getHostAddress()
+            + ":" + NAT_TO_THIS_JAMES.getPort() + " of two.addresses.example leads back to this server"));
     }
 
     @Test
@@ -318,48 +360,56 @@ class EtrnLoopsAndAbuseTest {
         }
     }
 
-    /** Accepts connections and never says a word: a tarpit, or a relay whose MTA hangs. */
-    private static final class SilentServer implements AutoCloseable {
+    /** A NAT rule (or load balancer) in front of this James: every connection goes on to {@code target}. */
+    private static final class Forwarder implements AutoCloseable {
         private final ServerSocket server;
-        private final List<Socket> connections = new CopyOnWriteArrayList<>();
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+        private final AtomicInteger accepted = new AtomicInteger();
 
-        SilentServer() {
-            try {
-                server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        Forwarder(InetSocketAddress at, int target) throws IOException {
+            server = new ServerSocket();
+            server.bind(at);
             Thread acceptor = new Thread(() -> {
                 while (!server.isClosed()) {
                     try {
-                        connections.add(server.accept());
+                        Socket in = server.accept();
+                        accepted.incrementAndGet();
+                        Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
+                        sockets.add(in);
+                        sockets.add(out);
+                        pump(in.getInputStream(), out.getOutputStream());
+                        pump(out.getInputStream(), in.getOutputStream());
                     } catch (IOException e) {
                         return;
                     }
                 }
-            }, "silent-relay");
+            }, "nat-forwarder");
             acceptor.setDaemon(true);
             acceptor.start();
         }
 
-        int port() {
-            return server.getLocalPort();
-        }
-
         int accepted() {
-            return connections.size();
+            return accepted.get();
         }
 
-        void hangUpAll() throws IOException {
-            for (Socket socket : connections) {
-                socket.close();
-            }
+        private static void pump(InputStream in, OutputStream out) {
+            Thread pump = new Thread(() -> {
+                try (in; out) {
+                    in.transferTo(out);
+                } catch (IOException e) {
+                    // one side closed: the other follows
+                }
+            }, "nat-pump");
+            pump.setDaemon(true);
+            pump.start();
         }
 
         @Override
         public void close() throws IOException {
             server.close();
-            hangUpAll();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
         }
     }
 }
