@@ -14,7 +14,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,7 +34,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * ETRN as an attacker (or a misconfigured network) would use it: delivery that leads back to this
- * James or to another node of its cluster, copies that come back while a drain runs, a claim
+ * James or to another node of its cluster (through every address of a relay, or one of two),
+ * copies that come back while a drain runs (and, for ATRN, copies that only look alike: one
+ * message for two domains, a list post per subscriber), a claim
  * store failing half-way through an {@code ETRN @suffix}, a relay that never answers while ATRN
  * customers wait, and one client sending ETRN after ETRN. Settings are the shipped defaults,
  * except for a fixed hello name on the inbound port and one cluster sibling in ownHostNames.
@@ -96,7 +100,10 @@ class EtrnLoopsAndAbuseTest {
                 + domain("b.leak.example", SINK.port())
                 + domain("c.leak.example", SINK.port())
                 + "<domain name=\"two.addresses.example\"><login>customer</login><etrnRelay>" + TWO_ADDRESSES + ":"
-                + NAT_TO_THIS_JAMES.getPort() + "</etrnRelay></domain>"));
+                + NAT_TO_THIS_JAMES.getPort() + "</etrnRelay></domain>"
+                + "<domain name=\"a.meanwhile.example\"><login>customer</login></domain>"
+                + "<domain name=\"b.meanwhile.example\"><login>customer</login></domain>"
+                + "<domain name=\"verp.meanwhile.example\"><login>customer</login></domain>"));
             Files.writeString(atrn, Files.readString(atrn).replace("<atrn>", "<atrn><ownHostNames>mx2.provider.test</ownHostNames>"));
             // Not the ODMR port's (autodetected) name: the loop check must know every server's name.
             Path smtpserver = workingDirectory.resolve("conf/smtpserver.xml");
@@ -253,6 +260,48 @@ class EtrnLoopsAndAbuseTest {
         assertThat(probe(server).count("back.atrn.example")).as("the returned copy waits for the next ATRN").isEqualTo(1);
     }
 
+    /**
+     * One message to x@a.meanwhile.example and y@b.meanwhile.example arrives while the customer's
+     * ATRN for both domains runs: each domain's copy has the same Message-ID, and each is owed.
+     */
+    @Test
+    void aMessageForTwoDomainsArrivingDuringTheirAtrnSessionReachesBothInIt(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "a.meanwhile.example", "a@a.meanwhile.example", Messages.simple("meanwhile-old-a", "a@a.meanwhile.example"));
+        PORTS.park(server, "b.meanwhile.example", "b@b.meanwhile.example", Messages.simple("meanwhile-old-b", "b@b.meanwhile.example"));
+        CustomerServer customer = new CustomerServer(new ArrivingMeanwhile(server, "list@lists.test",
+            List.of(List.of("x@a.meanwhile.example", "y@b.meanwhile.example")), "meanwhile-two-domains"));
+
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN a.meanwhile.example,b.meanwhile.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        assertThat(customer.received).extracting(received -> String.join(",", received.rcptTo()))
+            .containsExactlyInAnyOrder("<a@a.meanwhile.example>", "<b@b.meanwhile.example>", "<x@a.meanwhile.example>",
+                "<y@b.meanwhile.example>");
+        assertThat(probe(server).count("a.meanwhile.example")).isZero();
+        assertThat(probe(server).count("b.meanwhile.example")).isZero();
+    }
+
+    /** A VERP mailing list: one transaction per subscriber, the same Message-ID in each. */
+    @Test
+    void aListPostSentOncePerSubscriberDuringAnAtrnSessionReachesEverySubscriberInIt(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "verp.meanwhile.example", "a@verp.meanwhile.example", Messages.simple("verp-old", "a@verp.meanwhile.example"));
+        CustomerServer customer = new CustomerServer(new ArrivingMeanwhile(server, "list@lists.test",
+            List.of(List.of("s1@verp.meanwhile.example"), List.of("s2@verp.meanwhile.example"), List.of("s3@verp.meanwhile.example")),
+            "verp-post"));
+
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN verp.meanwhile.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        assertThat(customer.received).extracting(received -> String.join(",", received.rcptTo()))
+            .containsExactlyInAnyOrder("<a@verp.meanwhile.example>", "<s1@verp.meanwhile.example>", "<s2@verp.meanwhile.example>",
+                "<s3@verp.meanwhile.example>");
+        assertThat(probe(server).count("verp.meanwhile.example")).isZero();
+    }
+
     @Test
     void aClaimStoreFailingOnTheSecondDomainLeavesNoDomainClaimed(GuiceJamesServer server) throws Exception {
         for (String domain : List.of("a.leak.example", "b.leak.example", "c.leak.example")) {
@@ -352,6 +401,52 @@ class EtrnLoopsAndAbuseTest {
                         Messages.simple(subject, rcpt));
                     assertThat(replies.get(replies.size() - 1)).startsWith("250");
                     await().atMost(30, SECONDS).until(() -> probe.count(domain) == before + 1);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return Optional.of(defaultReply);
+        }
+    }
+
+    /**
+     * A customer MTA during whose first end of data new mail arrives for its domains: each
+     * transaction of {@code transactions} is sent to James (the same bytes, so the same
+     * Message-ID), and the 250 waits until James has parked every copy.
+     */
+    private static final class ArrivingMeanwhile implements CustomerServer.Script {
+        private final AtomicBoolean armed = new AtomicBoolean(true);
+        private final GuiceJamesServer server;
+        private final String sender;
+        private final List<List<String>> transactions;
+        private final String subject;
+
+        ArrivingMeanwhile(GuiceJamesServer server, String sender, List<List<String>> transactions, String subject) {
+            this.server = server;
+            this.sender = sender;
+            this.transactions = transactions;
+            this.subject = subject;
+        }
+
+        @Override
+        public Optional<String> reply(String step, int messageIndex, String defaultReply) {
+            if (step.equals("END") && armed.compareAndSet(true, false)) {
+                try {
+                    ParkedProbe probe = server.getProbe(ParkedProbe.class);
+                    Map<String, Long> expected = new HashMap<>();
+                    for (List<String> recipients : transactions) {
+                        for (String domain : recipients.stream().map(r -> r.substring(r.indexOf('@') + 1)).distinct().toList()) {
+                            long parked = expected.containsKey(domain) ? expected.get(domain) : probe.count(domain);
+                            expected.put(domain, parked + 1);
+                        }
+                    }
+                    for (List<String> recipients : transactions) {
+                        List<String> replies = Inbound.send(PORTS.inboundPort, sender, recipients, Messages.simple(subject, recipients.get(0)));
+                        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+                    }
+                    for (Map.Entry<String, Long> entry : expected.entrySet()) {
+                        await().atMost(30, SECONDS).until(() -> probe.count(entry.getKey()) == entry.getValue());
+                    }
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
