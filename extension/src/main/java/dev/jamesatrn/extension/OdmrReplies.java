@@ -91,6 +91,11 @@ final class OdmrReplies {
         return etrnCannotQueue("4.4.6", node, why);
     }
 
+    /** RFC 3463 X.3.2: system not accepting network messages (maxEtrnDeliveries are running). */
+    static Response etrnBusy(String node) {
+        return etrnCannotQueue("4.3.2", node, "too many ETRN deliveries at once; try again later");
+    }
+
     static Response etrnTooMany(String node, int max, Duration window, long waitSeconds) {
         return etrnCannotQueue("4.7.0", node, "too many ETRN requests from this client (at most " + max + " in "
             + window.toSeconds() + " s); try again in " + waitSeconds + " s");

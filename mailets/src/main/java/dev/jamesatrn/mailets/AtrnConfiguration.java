@@ -432,7 +432,7 @@ public final class AtrnConfiguration {
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
-        "tlsRecordPerLine",
+        "tlsRecordPerLine", "maxEtrnDeliveries",
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
@@ -441,12 +441,39 @@ public final class AtrnConfiguration {
         "logins.login[@name]", "logins.login[@secret]",
         "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients", "domains.domain.etrnRelay");
 
+    /**
+     * The longest value each duration key takes. The code adds durations to clocks and turns them
+     * into nanoseconds (Duration.toNanos overflows past 292 years: "200000d" threw on the event
+     * loop at every ETRN); past these values a setting is a typo, never a policy.
+     */
+    private static final Map<String, Duration> LONGEST = ImmutableMap.<String, Duration>builder()
+        // RFC 5321 section 4.5.3.2 asks for 2 to 10 minutes
+        .put("timeouts.greeting", Duration.ofHours(1))
+        .put("timeouts.command", Duration.ofHours(1))
+        .put("timeouts.mail", Duration.ofHours(1))
+        .put("timeouts.rcpt", Duration.ofHours(1))
+        .put("timeouts.dataInitiation", Duration.ofHours(1))
+        .put("timeouts.dataBlock", Duration.ofHours(1))
+        .put("timeouts.dataTermination", Duration.ofHours(1))
+        .put("maxParkedLifetime", Duration.ofDays(365))
+        .put("delayWarningAfter", Duration.ofDays(365))
+        .put("expiryCheckInterval", Duration.ofDays(1))
+        // a client gives up on a reply after 5 minutes (RFC 5321 4.5.3.2.7): a longer pause only holds its connection
+        .put("authFailureDelay", Duration.ofMinutes(1))
+        .put("minAtrnInterval", Duration.ofDays(1))
+        // what a crashed cluster node keeps a domain for
+        .put("claimLease", Duration.ofHours(1))
+        .put("authFailureWindow", Duration.ofDays(1))
+        .put("etrnClientWindow", Duration.ofDays(1))
+        .build();
+
     private final Map<Domain, AtrnDomain> domains;
     private final Map<String, String> secrets;
     private final String repositoryUrlPrefix;
     private final String bounceProcessor;
     private final boolean allowPlainAuthWithoutTls;
     private final int maxConcurrentSessions;
+    private final int maxEtrnDeliveries;
     private final int maxParallelTransfers;
     private final Timeouts timeouts;
     private final Policies policies;
@@ -468,6 +495,17 @@ public final class AtrnConfiguration {
                              int maxParallelTransfers,
                              Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine,
                              EtrnPolicies etrnPolicies, AuthLimits authLimits) {
+        this(domains, secrets, repositoryUrlPrefix, bounceProcessor, allowPlainAuthWithoutTls, maxConcurrentSessions,
+            defaultEtrnDeliveries(maxConcurrentSessions), maxParallelTransfers, timeouts, policies, tlsRecordPerLine, etrnPolicies,
+            authLimits);
+    }
+
+    public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
+                             String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
+                             int maxEtrnDeliveries, int maxParallelTransfers,
+                             Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine,
+                             EtrnPolicies etrnPolicies, AuthLimits authLimits) {
+        this.maxEtrnDeliveries = maxEtrnDeliveries;
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
         this.repositoryUrlPrefix = repositoryUrlPrefix;
@@ -546,6 +584,19 @@ public final class AtrnConfiguration {
 
     public int maxConcurrentSessions() {
         return maxConcurrentSessions;
+    }
+
+    /**
+     * How many ETRN run at once (each on a thread of its own, apart from the ATRN sessions'):
+     * ETRN needs no AUTH, so strangers can start them, and each may wait minutes on a dead relay.
+     */
+    public int maxEtrnDeliveries() {
+        return maxEtrnDeliveries;
+    }
+
+    /** A quarter of the ATRN sessions, at least one. */
+    public static int defaultEtrnDeliveries(int maxConcurrentSessions) {
+        return Math.max(1, maxConcurrentSessions / 4);
     }
 
     /** How many message transactions all drains together may run at once (sessions take turns). */
@@ -667,6 +718,7 @@ public final class AtrnConfiguration {
 
         boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
+        int maxEtrnDeliveries = positiveInt(config, "maxEtrnDeliveries", defaultEtrnDeliveries(maxSessions), problems);
         int maxTransfers = positiveInt(config, "maxParallelTransfers", defaultParallelTransfers(), problems);
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
         TlsRecordPerLine recordPerLine = tlsRecordPerLine(config, problems);
@@ -678,8 +730,8 @@ public final class AtrnConfiguration {
             hostNames(config, "ownHostNames", problems));
 
         problems.throwIfAny();
-        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxTransfers,
-            timeouts, policies, recordPerLine, etrnPolicies, authLimits);
+        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxEtrnDeliveries,
+            maxTransfers, timeouts, policies, recordPerLine, etrnPolicies, authLimits);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
@@ -780,20 +832,45 @@ public final class AtrnConfiguration {
 
     private static Duration duration(HierarchicalConfiguration<ImmutableNode> config, String key, Duration fallback,
                                      Problems problems) {
+        Duration longest = LONGEST.get(key);
+        if (longest == null) {
+            throw new IllegalStateException("no longest value for duration key " + key);
+        }
         String raw = config.getString(key, null);
         if (raw == null) {
             return fallback;
         }
+        Duration parsed;
         try {
-            Duration parsed = DurationParser.parse(raw.trim(), java.time.temporal.ChronoUnit.SECONDS);
+            parsed = DurationParser.parse(raw.trim(), java.time.temporal.ChronoUnit.SECONDS);
             if (parsed.isZero() || parsed.isNegative()) {
                 throw new NumberFormatException("not positive");
             }
-            return parsed;
         } catch (RuntimeException e) {
             problems.add(key, "'" + raw + "' is not a duration", "write a positive duration such as 300s or 5m");
             return fallback;
         }
+        if (parsed.compareTo(longest) > 0) {
+            problems.add(key, "'" + raw + "' is longer than " + shortest(longest) + ", the most this key allows",
+                "write a positive duration of at most " + shortest(longest));
+            return fallback;
+        }
+        return parsed;
+    }
+
+    /** 1d, 1h, 1m or 30s, as an operator writes it. */
+    private static String shortest(Duration duration) {
+        long seconds = duration.getSeconds();
+        if (seconds % 86_400 == 0) {
+            return seconds / 86_400 + "d";
+        }
+        if (seconds % 3_600 == 0) {
+            return seconds / 3_600 + "h";
+        }
+        if (seconds % 60 == 0) {
+            return seconds / 60 + "m";
+        }
+        return seconds + "s";
     }
 
     private static Optional<Duration> optionalDuration(HierarchicalConfiguration<ImmutableNode> config, String key,
