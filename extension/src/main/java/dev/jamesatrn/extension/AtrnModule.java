@@ -37,6 +37,8 @@ public class AtrnModule extends AbstractModule {
         bind(InJvmDomainClaims.class).in(Singleton.class);
         bind(DomainLeases.class).in(Singleton.class);
         bind(OdmrSessions.class).in(Singleton.class);
+        // One count for every ODMR port: the limits are per client and per login, not per server.
+        bind(AuthFailureLimits.class).in(Singleton.class);
         // Not eager: James creates this child injector while its own repository store is still
         // being built. The ATRN handler injects it, which starts the sweep once James is ready.
         bind(ParkedMailExpiry.class).in(Singleton.class);
@@ -47,8 +49,35 @@ public class AtrnModule extends AbstractModule {
     AtrnConfiguration configuration(ConfigurationProvider configurationProvider) throws ConfigurationException {
         AtrnConfiguration configuration = AtrnConfiguration.parse(configurationProvider.getConfiguration("atrn"),
             "conf/" + AtrnConfiguration.FILE_NAME);
-        checkOdmrIdleTimeout(configurationProvider.getConfiguration("smtpserver"), configuration);
+        HierarchicalConfiguration<ImmutableNode> smtpservers = configurationProvider.getConfiguration("smtpserver");
+        checkOdmrIdleTimeout(smtpservers, configuration);
+        checkInboundRcptChain(smtpservers);
         return configuration;
+    }
+
+    /**
+     * {@link AtrnRcptHook} used to accept ATRN recipients itself with OK, which made James skip every
+     * later RCPT hook; now James's relay check must know ATRN domains, which only
+     * {@link AtrnInboundHandlersPackage} arranges. An smtpserver.xml of the old form would refuse
+     * all ATRN mail as relaying: stop at start instead.
+     */
+    static void checkInboundRcptChain(HierarchicalConfiguration<ImmutableNode> smtpservers) throws ConfigurationException {
+        for (HierarchicalConfiguration<ImmutableNode> server : smtpservers.configurationsAt("smtpserver")) {
+            boolean listsRcptHook = server.configurationsAt("handlerchain.handler").stream()
+                .anyMatch(handler -> AtrnRcptHook.class.getName().equals(handler.getString("[@class]", "").trim()));
+            String corePackage = server.getString("handlerchain[@coreHandlersPackage]", "").trim();
+            if (!listsRcptHook || AtrnInboundHandlersPackage.class.getName().equals(corePackage)
+                || !server.getBoolean("[@enabled]", true)) {
+                continue;
+            }
+            String name = server.getString("jmxName", "the inbound server");
+            throw new ConfigurationException("conf/smtpserver.xml: key 'handlerchain[@coreHandlersPackage]' of <smtpserver> '"
+                + name + "': it lists " + AtrnRcptHook.class.getSimpleName() + " with "
+                + (corePackage.isEmpty() ? "James's default core handlers" : corePackage)
+                + ", whose relay check refuses mail for ATRN domains. Fix: <handlerchain coreHandlersPackage=\""
+                + AtrnInboundHandlersPackage.class.getName() + "\"> in that <smtpserver>, and remove <handler class=\""
+                + AtrnRcptHook.class.getName() + "\"/> (the package includes it).");
+        }
     }
 
     /**

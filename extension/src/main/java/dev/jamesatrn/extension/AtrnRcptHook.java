@@ -14,10 +14,11 @@ import org.apache.james.protocols.smtp.hook.RcptHook;
 import dev.jamesatrn.mailets.AtrnConfiguration;
 
 /**
- * The inbound side of the "atrn" address class: on the ordinary SMTP port, recipients in ATRN
- * domains are accepted from anyone, like a relay domain, unless the domain has a recipient list
- * that does not name them. Listed as a {@code <handler>} before James's core handlers so it
- * answers before {@code AuthRequiredToRelayRcptHook}.
+ * The recipient list of an ATRN domain on the ordinary SMTP port: a recipient the list does not
+ * name gets 550 5.1.1. Everything else is DECLINED, never OK: James 3.8.1 stops its RCPT chain at
+ * the first OK, and every other RCPT hook (MaxRcptHandler, DNSRBLHandler, greylisting...) must run
+ * for ATRN recipients as for any other. Whether they may be relayed is decided by
+ * {@link AtrnRelayRcptHook}; both come with {@link AtrnInboundHandlersPackage}.
  */
 public class AtrnRcptHook implements RcptHook {
     private final AtrnConfiguration configuration;
@@ -30,14 +31,13 @@ public class AtrnRcptHook implements RcptHook {
     @Override
     public HookResult doRcpt(SMTPSession session, MaybeSender sender, MailAddress rcpt) {
         return configuration.domain(rcpt.getDomain())
-            .map(domain -> domain.accepts(rcpt)
-                ? HookResult.OK
-                : HookResult.builder()
-                    .hookReturnCode(HookReturnCode.deny())
-                    .smtpReturnCode(SMTPRetCode.MAILBOX_PERM_UNAVAILABLE)
-                    .smtpDescription(DSNStatus.getStatus(DSNStatus.PERMANENT, DSNStatus.ADDRESS_MAILBOX)
-                        + " " + rcpt.asString() + ": no such recipient here")
-                    .build())
+            .filter(domain -> !domain.accepts(rcpt))
+            .map(domain -> HookResult.builder()
+                .hookReturnCode(HookReturnCode.deny())
+                .smtpReturnCode(SMTPRetCode.MAILBOX_PERM_UNAVAILABLE)
+                .smtpDescription(DSNStatus.getStatus(DSNStatus.PERMANENT, DSNStatus.ADDRESS_MAILBOX)
+                    + " " + rcpt.asString() + ": no such recipient here")
+                .build())
             .orElse(HookResult.DECLINED);
     }
 }

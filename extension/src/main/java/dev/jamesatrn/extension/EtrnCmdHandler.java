@@ -31,7 +31,7 @@ import dev.jamesatrn.mailets.AtrnMetrics;
  * parked mail goes out over a NEW connection to its MX (or its configured {@code etrnRelay}),
  * under the same claim as ATRN, so ETRN and ATRN never drain one domain at once and a customer
  * can use either. Syntax and policy (500/501/459) are decided here on the event loop; the claim,
- * the count and the DNS lookup happen on a session thread; the 251/253/458 is written on the
+ * the count and the DNS lookup happen on an ETRN delivery thread ({@link OdmrSessions#submitEtrn}); the 251/253/458 is written on the
  * connection's event loop ({@link LoopHandback}), with the answers to any lines pipelined behind
  * ETRN, so no reply can overtake the ETRN's.
  */
@@ -39,7 +39,7 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private static final Logger LOGGER = LoggerFactory.getLogger(EtrnCmdHandler.class);
 
     /**
-     * What the handler returns while the session thread prepares the real reply: it writes no
+     * What the handler returns while the ETRN thread prepares the real reply: it writes no
      * byte, and its non-empty code keeps James's JMX result monitors working (they read the
      * first character of the code of every response a command handler returns).
      */
@@ -95,7 +95,7 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         return reply;
     }
 
-    /** A reply decided without I/O, or {@link #REPLY_FOLLOWS} once a session thread took the ETRN on. */
+    /** A reply decided without I/O, or {@link #REPLY_FOLLOWS} once an ETRN thread took the ETRN on. */
     private Response decide(SMTPSession session, Request request) {
         String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
         if (argument.isEmpty() || argument.contains(" ")) {
@@ -127,11 +127,11 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         transport.setReadable(false);
         String helloName = session.getConfiguration().getHelloName();
         LoopHandback handback = LoopHandback.ofCurrentLoop();
-        boolean submitted = sessions.submit(() -> serve(session, transport, handback, heldBack, nodeText, domains, helloName));
+        boolean submitted = sessions.submitEtrn(() -> serve(session, transport, handback, heldBack, nodeText, domains, helloName));
         if (!submitted) {
             session.popLineHandler();
             transport.setReadable(true);
-            return OdmrReplies.etrnCannotQueue(nodeText, "too many deliveries at once, try again later");
+            return OdmrReplies.etrnBusy(nodeText);
         }
         return REPLY_FOLLOWS;
     }

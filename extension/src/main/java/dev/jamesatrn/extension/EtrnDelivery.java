@@ -8,11 +8,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import javax.inject.Inject;
@@ -26,6 +26,8 @@ import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.google.common.net.HostAndPort;
 
 import dev.jamesatrn.mailets.AtrnConfiguration;
@@ -35,22 +37,30 @@ import dev.jamesatrn.mailets.ParkedMailStore;
 /**
  * The outbound half of ETRN: where a domain's mail goes (its {@code etrnRelay}, else its MX
  * hosts), the RFC 1985 reply, then delivery over new connections with the same
- * {@link ParkedMailClient} as ATRN. Runs on session threads only (DNS, claim and storage I/O).
+ * {@link ParkedMailClient} as ATRN. Runs on ETRN threads only ({@link OdmrSessions#submitEtrn}):
+ * DNS, claim and storage I/O.
  *
  * <p>Nothing is claimed for the reply: a domain is claimed only once a host has greeted and
  * accepted EHLO for it, and given back as soon as its delivery ends, one domain at a time, so
  * an {@code ETRN @suffix} towards an unreachable or silent relay holds no domain an ATRN
  * customer is asking for. A domain is queued for ETRN delivery in this JVM at most once.
+ *
+ * <p>A loop is remembered per address (host and port), never per domain: anyone may send ETRN,
+ * and one address of a domain's route that leads back here (NAT, a backup MX that is this server)
+ * must not keep the domain's mail from its other addresses, such as the customer's own host once
+ * it is up again.
  */
 @Singleton
 public class EtrnDelivery {
     private static final Logger LOGGER = LoggerFactory.getLogger(EtrnDelivery.class);
-    // Postfix's smtp_connect_timeout: an unreachable MX must not hold a session thread for minutes.
+    // Postfix's smtp_connect_timeout: an unreachable MX must not hold an ETRN thread for minutes.
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
     private static final int SMTP_PORT = 25;
-    // How long a route found to lead back to this server is refused without trying it again
-    // (a changed etrnRelay or MX gives new targets and is tried at once).
+    // How long an address found to lead back to this server is skipped without trying it again
+    // (a changed etrnRelay or MX gives new addresses, which are tried at once).
     private static final Duration LOOP_MEMORY = Duration.ofMinutes(10);
+    // Addresses come from atrn.xml and the DNS of ATRN domains; this bounds a DNS that keeps changing.
+    private static final int MAX_REMEMBERED_LOOPS = 10_000;
 
     /** The reply for the ETRN client, and the domains queued for delivery. */
     public static final class Started {
@@ -147,19 +157,6 @@ public class EtrnDelivery {
         }
     }
 
-    /** A route that led back to this server, and when that was seen. */
-    private static final class Loop {
-        private final List<InetSocketAddress> targets;
-        private final String why;
-        private final long seenAtNanos;
-
-        Loop(List<InetSocketAddress> targets, String why, long seenAtNanos) {
-            this.targets = targets;
-            this.why = why;
-            this.seenAtNanos = seenAtNanos;
-        }
-    }
-
     /** Why a domain of the ETRN does not go out now; loops get their own RFC 3463 code. */
     private static final class Problem {
         private final String text;
@@ -180,7 +177,11 @@ public class EtrnDelivery {
     private final AtrnMetrics metrics;
     private final OwnHostNames ownHostNames;
     private final Set<Domain> queued = ConcurrentHashMap.newKeySet();
-    private final Map<Domain, Loop> loops = new ConcurrentHashMap<>();
+    // Address that led back to this server -> what gave it away (for the log).
+    private final Cache<InetSocketAddress, String> loops = CacheBuilder.newBuilder()
+        .maximumSize(MAX_REMEMBERED_LOOPS)
+        .expireAfterWrite(LOOP_MEMORY.toMillis(), TimeUnit.MILLISECONDS)
+        .build();
 
     @Inject
     public EtrnDelivery(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, DNSService dns,
@@ -197,9 +198,10 @@ public class EtrnDelivery {
 
     /**
      * 253 with the number of messages whose delivery starts, 251 when none waits, 458 when
-     * nothing can start (no route, a route back to this server, drained or queued already,
-     * store unreadable). Domains of an "@" ETRN that cannot start are logged and skipped while
-     * the others go ahead. The jobs returned are queued: hand them to {@link #deliver}.
+     * nothing can start (no route, every address of the route known to lead back to this server,
+     * drained or queued already, store unreadable). Domains of an "@" ETRN that cannot start are
+     * logged and skipped while the others go ahead. Addresses known to lead back here are left out
+     * of a job. The jobs returned are queued: hand them to {@link #deliver}.
      */
     public Started start(String nodeText, List<Domain> domains, String sessionId) {
         List<Job> jobs = new ArrayList<>();
@@ -229,12 +231,14 @@ public class EtrnDelivery {
                     continue;
                 }
                 List<InetSocketAddress> targets = targets(domain);
-                Optional<String> loop = knownLoop(domain, targets);
-                if (loop.isPresent()) {
-                    problems.add(new Problem(loop.get(), true));
+                List<InetSocketAddress> notKnownToLoop = targets.stream()
+                    .filter(target -> loops.getIfPresent(target) == null)
+                    .collect(Collectors.toUnmodifiableList());
+                if (notKnownToLoop.isEmpty()) {
+                    problems.add(new Problem(loopText(domain), true));
                     continue;
                 }
-                jobs.add(new Job(domain, targets, sessionId));
+                jobs.add(new Job(domain, notKnownToLoop, sessionId));
                 pending += count;
                 isJob = true;
             } catch (Unroutable e) {
@@ -284,8 +288,15 @@ public class EtrnDelivery {
     private void deliver(Job job, String helloName, Set<String> ownNames) {
         String domain = job.domain().asString();
         List<String> failures = new ArrayList<>();
-        boolean loopsBack = false;
+        int loopsBack = 0;
         for (InetSocketAddress target : job.targets()) {
+            String known = loops.getIfPresent(target);
+            if (known != null) {
+                // found by another delivery since this one was queued
+                loopsBack++;
+                failures.add(name(target) + ": " + known);
+                continue;
+            }
             OutboundConnection connection;
             try {
                 connection = OutboundConnection.connect(target, CONNECT_TIMEOUT, sessions.watchdogs());
@@ -308,8 +319,12 @@ public class EtrnDelivery {
                 outcome.bytes(), outcome.brokenBecause().map(why -> " ended early: " + why).orElse(""));
             if (outcome.loopsBack()) {
                 // The next address may still be someone else (RFC 5321 section 5.1).
-                loopsBack = true;
-                failures.add(connection.peerName() + ": " + outcome.brokenBecause().orElse("a name of this server"));
+                String why = outcome.brokenBecause().orElse("a name of this server");
+                loops.put(target, why);
+                loopsBack++;
+                failures.add(name(target) + ": " + why);
+                LOGGER.warn("ETRN target {} of {} leads back to this server ({}); it is skipped for {} min, other "
+                    + "addresses of the domain (if any) are still tried", name(target), domain, why, LOOP_MEMORY.toMinutes());
                 continue;
             }
             if (claim.refused) {
@@ -322,38 +337,32 @@ public class EtrnDelivery {
                 failures.add(connection.peerName() + ": " + outcome.brokenBecause().get());
                 continue;
             }
-            loops.remove(job.domain());
             return;
         }
-        if (loopsBack) {
-            // The ETRN client (anyone) is told the loop and the fix, not where the relay is.
-            String why = loopText(job.domain());
-            loops.put(job.domain(), new Loop(job.targets(), why, System.nanoTime()));
-            LOGGER.warn("ETRN delivery of {}: {}; nothing was sent and the mail stays parked ({})", domain, why,
+        if (loopsBack == job.targets().size()) {
+            // Every address of the domain (the others were skipped as known loops when queued).
+            LOGGER.warn("ETRN delivery of {}: {}; nothing was sent and the mail stays parked ({})", domain, loopText(job.domain()),
                 String.join("; ", failures));
             return;
         }
         LOGGER.warn("ETRN delivery of {}: no host took a session ({}); the mail stays parked", domain, String.join("; ", failures));
     }
 
-    /** The loop, and the fix: the operator's etrnRelay, or the DNS (an etrnRelay then routes around it). */
+    private static String name(InetSocketAddress target) {
+        return HostAndPort.fromParts(target.getAddress().getHostAddress(), target.getPort()).toString();
+    }
+
+    /**
+     * When every address of the domain leads back here: the loop, and the fix (the operator's
+     * etrnRelay, or the DNS, which an etrnRelay routes around). The ETRN client (anyone) is told
+     * this, not where the relay is.
+     */
     private String loopText(Domain domain) {
         boolean relayed = configuration.domain(domain).flatMap(AtrnConfiguration.AtrnDomain::etrnRelay).isPresent();
         return "mail for " + domain.asString() + " loops back to myself; " + (relayed
-            ? "<etrnRelay> of " + domain.asString() + " in conf/atrn.xml leads back to this server: point it at the customer's own MTA"
-            : "the MX hosts of " + domain.asString() + " lead back to this server: set <etrnRelay> for it in conf/atrn.xml");
-    }
-
-    private Optional<String> knownLoop(Domain domain, List<InetSocketAddress> targets) {
-        Loop loop = loops.get(domain);
-        if (loop == null) {
-            return Optional.empty();
-        }
-        if (!loop.targets.equals(targets) || System.nanoTime() - loop.seenAtNanos > LOOP_MEMORY.toNanos()) {
-            loops.remove(domain, loop);
-            return Optional.empty();
-        }
-        return Optional.of(loop.why);
+            ? "every address of <etrnRelay> of " + domain.asString() + " in conf/atrn.xml leads back to this server: "
+                + "point it at the customer's own MTA"
+            : "every MX host of " + domain.asString() + " leads back to this server: set <etrnRelay> for it in conf/atrn.xml");
     }
 
     /** The job's claim, taken once the host accepted EHLO, given back when its drain ends. */

@@ -1,11 +1,8 @@
 package dev.jamesatrn.extension;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +22,7 @@ import dev.jamesatrn.mailets.AtrnConfiguration;
  * ETRN needs no AUTH (RFC 1985), yet each one costs a session thread, DNS lookups, a store
  * listing and outbound connections: each client may start {@code maxEtrnPerClient} within
  * {@code etrnClientWindow} (a sliding window); beyond that it gets 458 until the oldest of its
- * requests leaves the window. IPv6 clients are counted per /64, the block one host usually
- * holds. Logged once per client and window, so a flood cannot flood the log.
+ * requests leaves the window. One client is a {@link ClientKey}. Logged once per client and window, so a flood cannot flood the log.
  */
 @Singleton
 public class EtrnRateLimit {
@@ -74,7 +70,7 @@ public class EtrnRateLimit {
     }
 
     Optional<Duration> tryAcquire(InetAddress client, long nowNanos) {
-        String key = key(client);
+        String key = ClientKey.of(client);
         Requests requests;
         try {
             requests = clients.get(key, Requests::new);
@@ -99,19 +95,5 @@ public class EtrnRateLimit {
             }
             return Optional.of(wait);
         }
-    }
-
-    /** The client's address; for IPv6 its /64. */
-    static String key(InetAddress client) {
-        if (client instanceof Inet6Address) {
-            byte[] prefix = Arrays.copyOf(client.getAddress(), 16);
-            Arrays.fill(prefix, 8, 16, (byte) 0);
-            try {
-                return InetAddress.getByAddress(prefix).getHostAddress() + "/64";
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        return client.getHostAddress();
     }
 }

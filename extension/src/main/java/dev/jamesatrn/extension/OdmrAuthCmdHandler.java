@@ -1,5 +1,6 @@
 package dev.jamesatrn.extension;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -57,11 +58,13 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
 
     private final AtrnConfiguration configuration;
     private final OdmrSessions sessions;
+    private final AuthFailureLimits limits;
 
     @Inject
-    public OdmrAuthCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions) {
+    public OdmrAuthCmdHandler(AtrnConfiguration configuration, OdmrSessions sessions, AuthFailureLimits limits) {
         this.configuration = configuration;
         this.sessions = sessions;
+        this.limits = limits;
     }
 
     @Override
@@ -83,6 +86,10 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         String argument = Optional.ofNullable(request.getArgument()).map(String::trim).orElse("");
         if (argument.isEmpty()) {
             return OdmrReplies.AUTH_NO_MECHANISM;
+        }
+        Optional<AuthFailureLimits.Refused> refused = limits.refusalOf(session.getRemoteAddress().getAddress());
+        if (refused.isPresent()) {
+            return throttled(refused.get());
         }
         String[] parts = argument.split("\\s+", 2);
         String mechanism = parts[0].toUpperCase(Locale.ROOT);
@@ -135,19 +142,23 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         return challenge(session, Base64.getEncoder().encodeToString(challenge), response -> {
             try {
                 byte[] decoded = decode(response);
-                server.evaluateResponse(decoded);
-                if (server.isComplete()) {
-                    return succeed(session, server.getAuthorizationID());
-                }
+                // RFC 2195: "user SP digest"; the JDK takes everything before the first space as the user
+                String text = new String(decoded, StandardCharsets.UTF_8);
+                String user = text.indexOf(' ') < 0 ? text : text.substring(0, text.indexOf(' '));
+                return authenticate(session, CRAM_MD5, user, canonical -> {
+                    try {
+                        server.evaluateResponse(decoded);
+                        return server.isComplete()
+                            && AtrnConfiguration.canonicalLogin(server.getAuthorizationID()).equals(Optional.of(canonical));
+                    } catch (SaslException e) {
+                        return false;
+                    }
+                });
             } catch (IllegalArgumentException e) {
                 return OdmrReplies.AUTH_BAD_BASE64;
-            } catch (SaslException e) {
-                LOGGER.info("CRAM-MD5 authentication failed for login '{}' from {}", login.get(),
-                    session.getRemoteAddress().getAddress().getHostAddress());
             } finally {
                 disposeQuietly(server);
             }
-            return failed(session);
         });
     }
 
@@ -190,10 +201,10 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         }
         String authzid = fields[0];
         String login = fields[1];
-        if (!authzid.isEmpty() && !authzid.equals(login)) {
+        if (!authzid.isEmpty() && !AtrnConfiguration.canonicalLogin(authzid).equals(AtrnConfiguration.canonicalLogin(login))) {
             return failed(session);
         }
-        return verify(session, login, fields[2]);
+        return verify(session, PLAIN, login, fields[2]);
     }
 
     private Response askPassword(SMTPSession session, String encodedUser) {
@@ -205,7 +216,7 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         }
         return challenge(session, base64("Password:"), encodedPassword -> {
             try {
-                return verify(session, login,
+                return verify(session, LOGIN, login,
                     new String(decode(encodedPassword), StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 return OdmrReplies.AUTH_BAD_BASE64;
@@ -213,17 +224,42 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         });
     }
 
-    private Response verify(SMTPSession session, String login, String password) {
-        boolean matches = configuration.secretOf(login)
-            .map(secret -> MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8),
-                password.getBytes(StandardCharsets.UTF_8)))
-            .orElse(false);
-        if (matches) {
-            return succeed(session, login);
+    private Response verify(SMTPSession session, String mechanism, String login, String password) {
+        return authenticate(session, mechanism, login, canonical -> configuration.secretOf(canonical)
+            .map(secret -> MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8), password.getBytes(StandardCharsets.UTF_8)))
+            .orElse(false));
+    }
+
+    private interface Credentials {
+        /** Whether the client proved it holds the secret of this (canonical) login. */
+        boolean holdSecretOf(String canonicalLogin);
+    }
+
+    /**
+     * Every mechanism ends here: the limits across connections first (past them, the credentials
+     * are not even checked), then the check itself. {@code clientLogin} is as the client sent it,
+     * so it is logged escaped.
+     */
+    private Response authenticate(SMTPSession session, String mechanism, String clientLogin, Credentials credentials) {
+        InetAddress client = session.getRemoteAddress().getAddress();
+        Optional<String> canonical = AtrnConfiguration.canonicalLogin(clientLogin);
+        AuthFailureLimits.Attempt attempt = limits.begin(client, canonical);
+        if (attempt.refused().isPresent()) {
+            return throttled(attempt.refused().get());
         }
-        LOGGER.info("Authentication failed for login '{}' from {}", login,
-            session.getRemoteAddress().getAddress().getHostAddress());
+        if (canonical.isPresent() && credentials.holdSecretOf(canonical.get())) {
+            attempt.succeeded();
+            return succeed(session, canonical.get());
+        }
+        LOGGER.info("{} authentication failed for login '{}' from {}", mechanism, OdmrSessionLog.escaped(clientLogin),
+            client.getHostAddress());
         return failed(session);
+    }
+
+    private static Response throttled(AuthFailureLimits.Refused refused) {
+        return refused.refusal() == AuthFailureLimits.Refusal.ADDRESS
+            ? OdmrReplies.authAddressThrottled(refused.retryAfterSeconds())
+            : OdmrReplies.authLoginThrottled(refused.retryAfterSeconds());
     }
 
     /**
@@ -265,9 +301,10 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
         return null;
     }
 
-    private Response succeed(SMTPSession session, String login) {
-        session.setUsername(Username.of(login));
-        LOGGER.info("ODMR login '{}' authenticated from {}", login, session.getRemoteAddress().getAddress().getHostAddress());
+    private Response succeed(SMTPSession session, String canonicalLogin) {
+        session.setUsername(Username.of(canonicalLogin));
+        LOGGER.info("ODMR login '{}' authenticated from {}", OdmrSessionLog.escaped(canonicalLogin),
+            session.getRemoteAddress().getAddress().getHostAddress());
         return OdmrReplies.AUTH_OK;
     }
 

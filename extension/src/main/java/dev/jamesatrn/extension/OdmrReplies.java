@@ -31,6 +31,16 @@ final class OdmrReplies {
     static final Response AUTH_NEEDS_TLS = reply("538",
         "5.7.11 Encryption required for PLAIN and LOGIN: issue STARTTLS first, or use CRAM-MD5");
 
+    /** Past authFailuresPerAddress: the client is the problem, so the connection ends (RFC 5321 4.2.3's 421). */
+    static Response authAddressThrottled(long retryAfterSeconds) {
+        return closing("421", "4.7.0 Too many failed authentications from this address; try again in " + retryAfterSeconds + " s");
+    }
+
+    /** Past authFailuresPerLogin: RFC 4954's temporary failure; the client may be the legitimate one. */
+    static Response authLoginThrottled(long retryAfterSeconds) {
+        return reply("454", "4.7.0 Too many failed authentications for this login; try again in " + retryAfterSeconds + " s");
+    }
+
     private OdmrReplies() {
     }
 
@@ -79,6 +89,11 @@ final class OdmrReplies {
     /** RFC 3463 X.4.6: routing loop detected. */
     static Response etrnLoops(String node, String why) {
         return etrnCannotQueue("4.4.6", node, why);
+    }
+
+    /** RFC 3463 X.3.2: system not accepting network messages (maxEtrnDeliveries are running). */
+    static Response etrnBusy(String node) {
+        return etrnCannotQueue("4.3.2", node, "too many ETRN deliveries at once; try again later");
     }
 
     static Response etrnTooMany(String node, int max, Duration window, long waitSeconds) {

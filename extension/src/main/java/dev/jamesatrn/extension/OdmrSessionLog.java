@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  */
 public class OdmrSessionLog implements ConnectHandler<SMTPSession>, DisconnectHandler<SMTPSession> {
     private static final Logger LOGGER = LoggerFactory.getLogger("dev.jamesatrn.OdmrSession");
+    private static final int MAX_LOGGED_CHARS = 100;
     private static final ProtocolSession.AttachmentKey<Entry> ENTRY = ProtocolSession.AttachmentKey.of("atrn.session-log", Entry.class);
 
     /** What one connection did; filled from the event loop and from its session thread. */
@@ -102,7 +103,41 @@ public class OdmrSessionLog implements ConnectHandler<SMTPSession>, DisconnectHa
     @Override
     public void onDisconnect(SMTPSession session) {
         of(session).ifPresent(entry -> entry.closed(
-            Optional.ofNullable(session.getUsername()).map(user -> user.asString()).orElse("-"), session.isTLSStarted()));
+            Optional.ofNullable(session.getUsername()).map(user -> escaped(user.asString())).orElse("-"), session.isTLSStarted()));
+    }
+
+    /**
+     * Text a client chose (a login), made safe for a log line: backslash escapes for CR, LF, tab,
+     * other control and formatting characters (no forged second line, no terminal escape
+     * sequences, no bidi tricks), and at most {@value #MAX_LOGGED_CHARS} characters.
+     */
+    static String escaped(String clientText) {
+        StringBuilder out = new StringBuilder();
+        int[] codePoints = clientText.codePoints().toArray();
+        for (int i = 0; i < codePoints.length && i < MAX_LOGGED_CHARS; i++) {
+            int c = codePoints[i];
+            if (c == '\\') {
+                out.append("\\\\");
+            } else if (c == '\r') {
+                out.append("\\r");
+            } else if (c == '\n') {
+                out.append("\\n");
+            } else if (c == '\t') {
+                out.append("\\t");
+            } else if (c < 0x20 || c == 0x7f) {
+                out.append(String.format("\\x%02x", c));
+            } else if (Character.isISOControl(c) || !Character.isDefined(c) || Character.getType(c) == Character.FORMAT
+                || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
+                || Character.getType(c) == Character.SURROGATE || Character.getType(c) == Character.PRIVATE_USE) {
+                out.append(String.format("\\u{%x}", c));
+            } else {
+                out.appendCodePoint(c);
+            }
+        }
+        if (codePoints.length > MAX_LOGGED_CHARS) {
+            out.append("...(").append(codePoints.length).append(" characters)");
+        }
+        return out.toString();
     }
 
     static String remoteAddress(SMTPSession session) {

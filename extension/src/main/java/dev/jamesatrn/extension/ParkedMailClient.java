@@ -33,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.google.common.hash.HashCode;
+import com.google.common.hash.Hasher;
 import com.google.common.hash.Hashing;
 
 import dev.jamesatrn.extension.SmtpPeer.Broken;
@@ -153,8 +154,9 @@ public final class ParkedMailClient {
     private Set<String> ownHostNames;
     private boolean deliversMailParkedMeanwhile;
     private boolean loopsBack;
-    // Message-IDs (hashed: bounded memory whatever a sender wrote) of the messages read by this drain.
-    private final Set<HashCode> messageIds = new HashSet<>();
+    // (domain, Message-ID, recipients) of each copy this drain read, hashed: bounded memory whatever
+    // a sender wrote (see copyOf).
+    private final Set<HashCode> copiesRead = new HashSet<>();
     private boolean offersSize;
     private boolean offers8BitMime;
     private boolean offersPipelining;
@@ -195,10 +197,14 @@ public final class ParkedMailClient {
 
     /**
      * Also delivers mail parked after the drain started (ATRN: a customer that polls now and then
-     * gets what arrived meanwhile), except a message whose Message-ID this drain already read, or
-     * that has none: that may be a copy of one it delivered, come back through the peer, and
-     * sending it again would loop until James's RelayLimit destroys it. Without this (ETRN,
-     * where the loop is the known risk) only the mail parked when the drain started goes out.
+     * gets what arrived meanwhile), except a copy this drain already read for the same domain,
+     * with the same Message-ID and the same recipients, or one without a Message-ID: that may be
+     * a copy of one it delivered, come back through the peer, and sending it again would loop until
+     * James's RelayLimit destroys it. A loop brings back the very copy it got; one message for two
+     * domains, or a mailing list sending one transaction per subscriber (VERP) under one
+     * Message-ID, gives copies that differ in domain or recipients, and each is owed now. Without
+     * this (ETRN, where the loop is the known risk) only the mail parked when the drain started
+     * goes out.
      */
     public ParkedMailClient deliveringMailParkedMeanwhile() {
         this.deliversMailParkedMeanwhile = true;
@@ -430,32 +436,54 @@ public final class ParkedMailClient {
         if (!deliversMailParkedMeanwhile) {
             return true;
         }
-        Optional<HashCode> id = messageId(parked.mail());
+        Optional<HashCode> copy = copyOf(domain, parked.mail());
         if (!parkedMeanwhile) {
-            id.ifPresent(messageIds::add);
+            copy.ifPresent(copiesRead::add);
             return true;
         }
-        if (id.isEmpty()) {
+        if (copy.isEmpty()) {
             LOGGER.info("Left {} of {} parked for the next session: it was parked while this one ran, and without a "
                 + "Message-ID it cannot be told from a copy of a message sent in it", parked.key().asString(), domain.asString());
             return false;
         }
-        if (!messageIds.add(id.get())) {
-            LOGGER.warn("Left {} of {} parked for the next session: a message with its Message-ID was already sent in this "
-                + "one and came back while it ran (a mail loop through the customer's MTA?)", parked.key().asString(),
+        if (!copiesRead.add(copy.get())) {
+            LOGGER.warn("Left {} of {} parked for the next session: a copy with its Message-ID and recipients was already "
+                + "sent in this one and came back while it ran (a mail loop through the customer's MTA?)", parked.key().asString(),
                 domain.asString());
             return false;
         }
         return true;
     }
 
-    private static Optional<HashCode> messageId(Mail mail) {
+    /**
+     * What a looping copy shares with the one sent: its domain, its Message-ID and its recipients
+     * (in any order, any case). SHA-256, since the sender chooses all of it: a collision made on
+     * purpose would hold a stranger's message back.
+     */
+    private static Optional<HashCode> copyOf(Domain domain, Mail mail) {
+        Optional<String> messageId;
         try {
-            return Optional.ofNullable(mail.getMessage().getMessageID()).map(String::trim).filter(id -> !id.isEmpty())
-                .map(id -> Hashing.murmur3_128().hashString(id, StandardCharsets.UTF_8));
+            messageId = Optional.ofNullable(mail.getMessage().getMessageID()).map(String::trim).filter(id -> !id.isEmpty());
         } catch (MessagingException | RuntimeException e) {
             return Optional.empty();
         }
+        return messageId.map(id -> {
+            Hasher hasher = Hashing.sha256().newHasher();
+            putPart(hasher, domain.asString());
+            putPart(hasher, id);
+            mail.getRecipients().stream()
+                .map(recipient -> recipient.asString().toLowerCase(Locale.ROOT))
+                .sorted()
+                .distinct()
+                .forEach(recipient -> putPart(hasher, recipient));
+            return hasher.hash();
+        });
+    }
+
+    /** Length first: no two different lists of parts hash the same bytes. */
+    private static void putPart(Hasher hasher, String part) {
+        byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+        hasher.putInt(bytes.length).putBytes(bytes);
     }
 
     /** Nothing is read, sent or changed for a domain whose claim may have gone to another drainer. */

@@ -10,9 +10,8 @@ import dev.jamesatrn.mailets.ReceiptOrder;
 /**
  * Stamps each message the inbound SMTP server accepts with its place in the delivery order
  * ({@link ReceiptOrder}), before James hands it to its spooler, which may park messages of one
- * connection in any order. A {@code <handler>} of smtpserver.xml, listed before James's
- * CoreCmdHandlerLoader: James runs message hooks in the order of the handler chain, and its own
- * SendMailHandler, which queues the mail, comes with that loader.
+ * connection in any order. {@link AtrnInboundHandlersPackage} lists it right before James's
+ * SendMailHandler, which queues the mail: James runs message hooks in the order of the chain.
  */
 public class ReceiptOrderHook implements JamesMessageHook {
     @Override

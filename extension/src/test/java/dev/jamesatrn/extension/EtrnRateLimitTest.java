@@ -46,6 +46,6 @@ class EtrnRateLimitTest {
         assertThat(limit.tryAcquire(InetAddress.getByName("2001:db8:0:1::2"), now)).isEmpty();
         assertThat(limit.tryAcquire(InetAddress.getByName("2001:db8:0:1:aaaa:bbbb:cccc:dddd"), now)).isEmpty();
         assertThat(limit.tryAcquire(InetAddress.getByName("2001:db8:0:1::ffff"), now)).isEqualTo(Optional.of(Duration.ofSeconds(60)));
-        assertThat(EtrnRateLimit.key(InetAddress.getByName("2001:db8:0:1::ffff"))).isEqualTo("2001:db8:0:1:0:0:0:0/64");
+        assertThat(ClientKey.of(InetAddress.getByName("2001:db8:0:1::ffff"))).isEqualTo("2001:db8:0:1:0:0:0:0/64");
     }
 }

@@ -204,6 +204,15 @@ public final class DrainBenchmark {
         }
         Files.writeString(mailets, sample.replaceFirst(relay, relay + "<gateway>127.0.0.1</gateway><gatewayPort>" + sinkPort
             + "</gatewayPort>"));
+        // All the benchmark's customers are on one address: the sample's per-address connection
+        // limit on the ODMR port would refuse the parallel drains.
+        Path smtp = conf.resolve("smtpserver.xml");
+        String servers = Files.readString(smtp);
+        String odmrLimit = "(?s)(<jmxName>odmrserver</jmxName>.*?)<connectionLimitPerIP>\\d+</connectionLimitPerIP>";
+        if (!servers.matches("(?s).*" + odmrLimit + ".*")) {
+            throw new IllegalStateException("config-samples/smtpserver.xml changed: no connectionLimitPerIP on the ODMR server");
+        }
+        Files.writeString(smtp, servers.replaceFirst(odmrLimit, "$1<connectionLimitPerIP>0</connectionLimitPerIP>"));
     }
 
     // ---- 1 and 3: inbound and drain ----

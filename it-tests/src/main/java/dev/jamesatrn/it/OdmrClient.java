@@ -37,11 +37,17 @@ final class OdmrClient implements AutoCloseable {
 
     private OdmrClient(Socket connected) throws IOException {
         socket = connected;
-        socket.setSoTimeout(30_000);
-        socket.setTcpNoDelay(true);
-        in = new BufferedInputStream(socket.getInputStream());
-        out = socket.getOutputStream();
-        greeting = Wire.readReply(in);
+        try {
+            socket.setSoTimeout(30_000);
+            socket.setTcpNoDelay(true);
+            in = new BufferedInputStream(socket.getInputStream());
+            out = socket.getOutputStream();
+            greeting = Wire.readReply(in);
+        } catch (IOException e) {
+            // a server over its connection limit closes before its greeting: no socket left behind
+            socket.close();
+            throw e;
+        }
     }
 
     List<String> command(String line) throws IOException {

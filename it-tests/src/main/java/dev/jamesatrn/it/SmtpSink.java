@@ -3,6 +3,7 @@ package dev.jamesatrn.it;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
@@ -29,8 +30,14 @@ public final class SmtpSink implements AutoCloseable {
     }
 
     private SmtpSink(int port, CustomerServer customer) throws IOException {
+        this(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), customer);
+    }
+
+    /** Every connection served by {@code customer}, at a chosen address (e.g. one of a relay name's addresses). */
+    SmtpSink(InetSocketAddress at, CustomerServer customer) throws IOException {
         this.customer = customer;
-        server = new ServerSocket(port, 10, InetAddress.getLoopbackAddress());
+        server = new ServerSocket();
+        server.bind(at, 10);
         acceptor = new Thread(this::acceptLoop, "smtp-sink");
         acceptor.setDaemon(true);
         acceptor.start();

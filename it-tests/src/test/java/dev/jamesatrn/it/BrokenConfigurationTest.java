@@ -88,6 +88,22 @@ class BrokenConfigurationTest {
     }
 
     @Test
+    void anInboundServerStillOnJamesCoreHandlersStopsJames(@TempDir Path workingDirectory) throws Exception {
+        layOut(workingDirectory);
+        Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
+        String xml = Files.readString(smtp);
+        String current = "<handlerchain coreHandlersPackage=\"dev.jamesatrn.extension.AtrnInboundHandlersPackage\">";
+        assertThat(xml).contains(current);
+        // the form of smtpserver.xml before AtrnInboundHandlersPackage existed
+        Files.writeString(smtp, xml.replace(current, "<handlerchain><handler class=\"dev.jamesatrn.extension.AtrnRcptHook\"/>"));
+
+        assertThat(startFailure(workingDirectory))
+            .contains("conf/smtpserver.xml: key 'handlerchain[@coreHandlersPackage]' of <smtpserver> 'smtpserver-global'")
+            .contains("relay check refuses mail for ATRN domains")
+            .contains("Fix: <handlerchain coreHandlersPackage=\"dev.jamesatrn.extension.AtrnInboundHandlersPackage\">");
+    }
+
+    @Test
     void aRepositoryUrlWithoutProtocolStopsJames(@TempDir Path workingDirectory) throws Exception {
         String message = startFailure(workingDirectory, "<atrn><repositoryUrlPrefix>var/mail/atrn</repositoryUrlPrefix>"
             + "<logins><login name=\"customer\" secret=\"s\"/></logins>"

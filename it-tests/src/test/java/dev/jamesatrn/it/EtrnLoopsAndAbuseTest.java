@@ -5,42 +5,50 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
 import org.apache.james.core.Domain;
+import org.apache.james.dnsservice.api.DNSService;
+import org.apache.james.dnsservice.api.InMemoryDNSService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
-
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 /**
  * ETRN as an attacker (or a misconfigured network) would use it: delivery that leads back to this
- * James or to another node of its cluster, copies that come back while a drain runs, a claim
+ * James or to another node of its cluster (through every address of a relay, or one of two),
+ * copies that come back while a drain runs (and, for ATRN, copies that only look alike: one
+ * message for two domains, a list post per subscriber), a claim
  * store failing half-way through an {@code ETRN @suffix}, a relay that never answers while ATRN
  * customers wait, and one client sending ETRN after ETRN. Settings are the shipped defaults,
  * except for a fixed hello name on the inbound port and one cluster sibling in ownHostNames.
+ * The DNS is in memory: {@value #TWO_ADDRESSES} has two addresses, the first of which leads
+ * back to this James (NAT), the second the customer's own host.
  */
 class EtrnLoopsAndAbuseTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final ListAppender<ILoggingEvent> DELIVERY_LOG = new ListAppender<>();
-    private static final String DELIVERY_LOGGER = "dev.jamesatrn.extension.EtrnDelivery";
+    private static final LogCapture DELIVERY_LOG = new LogCapture("dev.jamesatrn.extension.EtrnDelivery");
+    private static final String TWO_ADDRESSES = "two-addresses.relay.test";
+    private static final InetSocketAddress NAT_TO_THIS_JAMES = new InetSocketAddress("127.0.0.4", AtrnJames.freePort());
+    private static final InetSocketAddress CUSTOMER_HOST = new InetSocketAddress("127.0.0.3", NAT_TO_THIS_JAMES.getPort());
 
     /** An MTA that, once, sends the message it receives straight back to James before its 250. */
     private static final Reflector REFLECTOR = new Reflector();
@@ -55,7 +63,14 @@ class EtrnLoopsAndAbuseTest {
     private static final String INBOUND_HELLO_NAME = "inbound.provider.test";
 
     @RegisterExtension
-    static JamesServerExtension james = PORTS.extension(EtrnLoopsAndAbuseTest::configure);
+    static JamesServerExtension james = PORTS.extension(EtrnLoopsAndAbuseTest::configure,
+        binder -> binder.bind(DNSService.class).toInstance(dns()));
+
+    private static InMemoryDNSService dns() {
+        return new InMemoryDNSService()
+            .registerRecord("localhost", InetAddress.getLoopbackAddress(), "localhost")
+            .registerRecord(TWO_ADDRESSES, List.of(NAT_TO_THIS_JAMES.getAddress(), CUSTOMER_HOST.getAddress()), List.of(), List.of());
+    }
 
     private static SmtpSink sink(CustomerServer customer) {
         try {
@@ -83,7 +98,12 @@ class EtrnLoopsAndAbuseTest {
                 + domain("h2.hostage.example", SILENT.port())
                 + domain("a.leak.example", SINK.port())
                 + domain("b.leak.example", SINK.port())
-                + domain("c.leak.example", SINK.port())));
+                + domain("c.leak.example", SINK.port())
+                + "<domain name=\"two.addresses.example\"><login>customer</login><etrnRelay>" + TWO_ADDRESSES + ":"
+                + NAT_TO_THIS_JAMES.getPort() + "</etrnRelay></domain>"
+                + "<domain name=\"a.meanwhile.example\"><login>customer</login></domain>"
+                + "<domain name=\"b.meanwhile.example\"><login>customer</login></domain>"
+                + "<domain name=\"verp.meanwhile.example\"><login>customer</login></domain>"));
             Files.writeString(atrn, Files.readString(atrn).replace("<atrn>", "<atrn><ownHostNames>mx2.provider.test</ownHostNames>"));
             // Not the ODMR port's (autodetected) name: the loop check must know every server's name.
             Path smtpserver = workingDirectory.resolve("conf/smtpserver.xml");
@@ -100,14 +120,11 @@ class EtrnLoopsAndAbuseTest {
     @BeforeAll
     static void captureDeliveryLog() {
         DELIVERY_LOG.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(DELIVERY_LOGGER);
-        logger.setLevel(Level.INFO);
-        logger.addAppender(DELIVERY_LOG);
     }
 
     @AfterAll
     static void stop() throws IOException {
-        ((Logger) LoggerFactory.getLogger(DELIVERY_LOGGER)).detachAppender(DELIVERY_LOG);
+        DELIVERY_LOG.stop();
         REFLECTING_SINK.close();
         SIBLING_SINK.close();
         SINK.close();
@@ -115,7 +132,7 @@ class EtrnLoopsAndAbuseTest {
     }
 
     private static boolean logged(String text) {
-        return DELIVERY_LOG.list.stream().anyMatch(event -> event.getFormattedMessage().contains(text));
+        return DELIVERY_LOG.lines().stream().anyMatch(line -> line.contains(text));
     }
 
     private static OdmrClient clientFrom(String localAddress) throws IOException {
@@ -179,6 +196,38 @@ class EtrnLoopsAndAbuseTest {
         assertThat(probe(server).keys("sibling.loop.example")).isEqualTo(keys);
     }
 
+    /**
+     * Anyone may send ETRN while the customer's host is down: the first address of the relay name
+     * then leads back to this James and the second refuses connections. When the customer's host
+     * is up, its own ETRN must go out to it, skipping only the address known to loop.
+     */
+    @Test
+    void aLoopThroughOneAddressOfTheRelayDoesNotKeepTheCustomerFromItsMailThroughAnother(GuiceJamesServer server)
+            throws Exception {
+        PORTS.park(server, "two.addresses.example", "s@two.addresses.example", Messages.simple("two-addresses", "s@two.addresses.example"));
+
+        try (Forwarder nat = new Forwarder(NAT_TO_THIS_JAMES, PORTS.inboundPort)) {
+            try (OdmrClient stranger = clientFrom("127.0.0.11")) {
+                assertThat(stranger.command("ETRN two.addresses.example").get(0)).startsWith("253 ");
+            }
+            // the end of that delivery: nothing was sent
+            await().atMost(60, SECONDS).until(() -> logged("ETRN delivery of two.addresses.example: "));
+            assertThat(nat.accepted()).isEqualTo(1);
+
+            CustomerServer customerMta = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
+            try (SmtpSink customerHost = new SmtpSink(CUSTOMER_HOST, customerMta);
+                 OdmrClient customer = clientFrom("127.0.0.12")) {
+                assertThat(customer.command("ETRN two.addresses.example").get(0))
+                    .isEqualTo("253 2.0.0 OK, 1 pending messages for node two.addresses.example started");
+                await().atMost(60, SECONDS).until(() -> customerMta.received.size() == 1);
+                await().atMost(30, SECONDS).until(() -> probe(server).count("two.addresses.example") == 0);
+            }
+            assertThat(nat.accepted()).as("the address known to loop was not tried again").isEqualTo(1);
+        }
+        assertThat(DELIVERY_LOG.lines()).anyMatch(line -> line.startsWith("ETRN target " + NAT_TO_THIS_JAMES.getAddress().getHostAddress()
+            + ":" + NAT_TO_THIS_JAMES.getPort() + " of two.addresses.example leads back to this server"));
+    }
+
     @Test
     void aCopyThatComesBackDuringAnEtrnDrainIsNotDeliveredAgainInIt(GuiceJamesServer server) throws Exception {
         REFLECTOR.arm(server, "back.etrn.example", "w@back.etrn.example", "back-etrn");
@@ -209,6 +258,48 @@ class EtrnLoopsAndAbuseTest {
 
         assertThat(customer.received).as("delivered once, never its returned copy").hasSize(1);
         assertThat(probe(server).count("back.atrn.example")).as("the returned copy waits for the next ATRN").isEqualTo(1);
+    }
+
+    /**
+     * One message to x@a.meanwhile.example and y@b.meanwhile.example arrives while the customer's
+     * ATRN for both domains runs: each domain's copy has the same Message-ID, and each is owed.
+     */
+    @Test
+    void aMessageForTwoDomainsArrivingDuringTheirAtrnSessionReachesBothInIt(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "a.meanwhile.example", "a@a.meanwhile.example", Messages.simple("meanwhile-old-a", "a@a.meanwhile.example"));
+        PORTS.park(server, "b.meanwhile.example", "b@b.meanwhile.example", Messages.simple("meanwhile-old-b", "b@b.meanwhile.example"));
+        CustomerServer customer = new CustomerServer(new ArrivingMeanwhile(server, "list@lists.test",
+            List.of(List.of("x@a.meanwhile.example", "y@b.meanwhile.example")), "meanwhile-two-domains"));
+
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN a.meanwhile.example,b.meanwhile.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        assertThat(customer.received).extracting(received -> String.join(",", received.rcptTo()))
+            .containsExactlyInAnyOrder("<a@a.meanwhile.example>", "<b@b.meanwhile.example>", "<x@a.meanwhile.example>",
+                "<y@b.meanwhile.example>");
+        assertThat(probe(server).count("a.meanwhile.example")).isZero();
+        assertThat(probe(server).count("b.meanwhile.example")).isZero();
+    }
+
+    /** A VERP mailing list: one transaction per subscriber, the same Message-ID in each. */
+    @Test
+    void aListPostSentOncePerSubscriberDuringAnAtrnSessionReachesEverySubscriberInIt(GuiceJamesServer server) throws Exception {
+        PORTS.park(server, "verp.meanwhile.example", "a@verp.meanwhile.example", Messages.simple("verp-old", "a@verp.meanwhile.example"));
+        CustomerServer customer = new CustomerServer(new ArrivingMeanwhile(server, "list@lists.test",
+            List.of(List.of("s1@verp.meanwhile.example"), List.of("s2@verp.meanwhile.example"), List.of("s3@verp.meanwhile.example")),
+            "verp-post"));
+
+        try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
+            assertThat(client.command("ATRN verp.meanwhile.example").get(0)).startsWith("250");
+            client.serve(customer);
+        }
+
+        assertThat(customer.received).extracting(received -> String.join(",", received.rcptTo()))
+            .containsExactlyInAnyOrder("<a@verp.meanwhile.example>", "<s1@verp.meanwhile.example>", "<s2@verp.meanwhile.example>",
+                "<s3@verp.meanwhile.example>");
+        assertThat(probe(server).count("verp.meanwhile.example")).isZero();
     }
 
     @Test
@@ -318,48 +409,102 @@ class EtrnLoopsAndAbuseTest {
         }
     }
 
-    /** Accepts connections and never says a word: a tarpit, or a relay whose MTA hangs. */
-    private static final class SilentServer implements AutoCloseable {
-        private final ServerSocket server;
-        private final List<Socket> connections = new CopyOnWriteArrayList<>();
+    /**
+     * A customer MTA during whose first end of data new mail arrives for its domains: each
+     * transaction of {@code transactions} is sent to James (the same bytes, so the same
+     * Message-ID), and the 250 waits until James has parked every copy.
+     */
+    private static final class ArrivingMeanwhile implements CustomerServer.Script {
+        private final AtomicBoolean armed = new AtomicBoolean(true);
+        private final GuiceJamesServer server;
+        private final String sender;
+        private final List<List<String>> transactions;
+        private final String subject;
 
-        SilentServer() {
-            try {
-                server = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        ArrivingMeanwhile(GuiceJamesServer server, String sender, List<List<String>> transactions, String subject) {
+            this.server = server;
+            this.sender = sender;
+            this.transactions = transactions;
+            this.subject = subject;
+        }
+
+        @Override
+        public Optional<String> reply(String step, int messageIndex, String defaultReply) {
+            if (step.equals("END") && armed.compareAndSet(true, false)) {
+                try {
+                    ParkedProbe probe = server.getProbe(ParkedProbe.class);
+                    Map<String, Long> expected = new HashMap<>();
+                    for (List<String> recipients : transactions) {
+                        for (String domain : recipients.stream().map(r -> r.substring(r.indexOf('@') + 1)).distinct().toList()) {
+                            long parked = expected.containsKey(domain) ? expected.get(domain) : probe.count(domain);
+                            expected.put(domain, parked + 1);
+                        }
+                    }
+                    for (List<String> recipients : transactions) {
+                        List<String> replies = Inbound.send(PORTS.inboundPort, sender, recipients, Messages.simple(subject, recipients.get(0)));
+                        assertThat(replies.get(replies.size() - 1)).startsWith("250");
+                    }
+                    for (Map.Entry<String, Long> entry : expected.entrySet()) {
+                        await().atMost(30, SECONDS).until(() -> probe.count(entry.getKey()) == entry.getValue());
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
             }
+            return Optional.of(defaultReply);
+        }
+    }
+
+    /** A NAT rule (or load balancer) in front of this James: every connection goes on to {@code target}. */
+    private static final class Forwarder implements AutoCloseable {
+        private final ServerSocket server;
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+        private final AtomicInteger accepted = new AtomicInteger();
+
+        Forwarder(InetSocketAddress at, int target) throws IOException {
+            server = new ServerSocket();
+            server.bind(at);
             Thread acceptor = new Thread(() -> {
                 while (!server.isClosed()) {
                     try {
-                        connections.add(server.accept());
+                        Socket in = server.accept();
+                        accepted.incrementAndGet();
+                        Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
+                        sockets.add(in);
+                        sockets.add(out);
+                        pump(in.getInputStream(), out.getOutputStream());
+                        pump(out.getInputStream(), in.getOutputStream());
                     } catch (IOException e) {
                         return;
                     }
                 }
-            }, "silent-relay");
+            }, "nat-forwarder");
             acceptor.setDaemon(true);
             acceptor.start();
         }
 
-        int port() {
-            return server.getLocalPort();
-        }
-
         int accepted() {
-            return connections.size();
+            return accepted.get();
         }
 
-        void hangUpAll() throws IOException {
-            for (Socket socket : connections) {
-                socket.close();
-            }
+        private static void pump(InputStream in, OutputStream out) {
+            Thread pump = new Thread(() -> {
+                try (in; out) {
+                    in.transferTo(out);
+                } catch (IOException e) {
+                    // one side closed: the other follows
+                }
+            }, "nat-pump");
+            pump.setDaemon(true);
+            pump.start();
         }
 
         @Override
         public void close() throws IOException {
             server.close();
-            hangUpAll();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ class ExpiryFaultsTest {
             + "<expiryCheckInterval>1s</expiryCheckInterval>"),
         binder -> binder.bind(MailRepositoryStore.class).to(FlakyMailRepositoryStore.class));
 
-    private final SessionLogCapture expiryLog = new SessionLogCapture("dev.jamesatrn.extension.ParkedMailExpiry");
+    private final LogCapture expiryLog = new LogCapture("dev.jamesatrn.extension.ParkedMailExpiry");
 
     @BeforeEach
     void capture() {

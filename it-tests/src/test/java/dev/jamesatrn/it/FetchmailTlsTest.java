@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FetchmailTlsTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final SessionLogCapture SESSION_LOG = new SessionLogCapture();
+    private static final LogCapture SESSION_LOG = new LogCapture("dev.jamesatrn.OdmrSession");
     private static Path workingDirectory;
 
     @RegisterExtension

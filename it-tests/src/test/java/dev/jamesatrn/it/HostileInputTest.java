@@ -4,11 +4,15 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
@@ -26,8 +30,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class HostileInputTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
 
+    // The fuzz below fails AUTH from 127.0.0.1 hundreds of times, and every test here connects from
+    // there: the per-address AUTH limit (PolicyTest's subject) would refuse whichever tests run after it.
     @RegisterExtension
-    static JamesServerExtension james = PORTS.extension();
+    static JamesServerExtension james = PORTS.extension(AtrnJames.atrnXmlWith("<authFailuresPerAddress>0</authFailuresPerAddress>"));
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
@@ -109,6 +115,34 @@ class HostileInputTest {
             assertThat(client.command("ATRN").get(0)).isEqualTo("453 You have no mail");
         }
         assertThat(server.getProbe(ParkedProbe.class).count("other.example")).isEqualTo(1);
+    }
+
+    /** The sample's connectionLimitPerIP on the ODMR port: one address holds at most 10 connections. */
+    @Test
+    void oneAddressGetsAtMostTenConnectionsAtOnce() throws Exception {
+        List<OdmrClient> greeted = new ArrayList<>();
+        int refused = 0;
+        try {
+            for (int i = 0; i < 15; i++) {
+                try {
+                    greeted.add(new OdmrClient(PORTS.odmrPort, InetAddress.getByName("127.0.0.3")));
+                } catch (EOFException | SocketException e) {
+                    refused++;
+                }
+            }
+            assertThat(greeted).hasSize(10);
+            assertThat(refused).isEqualTo(5);
+        } finally {
+            for (OdmrClient client : greeted) {
+                client.close();
+            }
+        }
+        // the slots come back as connections close
+        await().atMost(30, SECONDS).ignoreExceptions().until(() -> {
+            try (OdmrClient client = new OdmrClient(PORTS.odmrPort, InetAddress.getByName("127.0.0.3"))) {
+                return client.command("NOOP").get(0).startsWith("250");
+            }
+        });
     }
 
     @Test

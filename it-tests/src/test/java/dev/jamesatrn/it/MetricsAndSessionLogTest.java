@@ -14,14 +14,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-
 /**
  * What an operator sees: given mail parked and drained by ATRN, James's WebAdmin {@code /metrics}
  * shows our counters, gauges and timer, and the log has one line per ODMR session.
  */
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final SessionLogCapture SESSION_LOG = new SessionLogCapture();
+    private static final LogCapture SESSION_LOG = new LogCapture("dev.jamesatrn.OdmrSession");
+    private static final LogCapture EXTENSION_LOG = new LogCapture("dev.jamesatrn.extension");
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();
@@ -29,15 +29,21 @@ class MetricsAndSessionLogTest {
     @BeforeAll
     static void captureSessionLog() {
         SESSION_LOG.start();
+        EXTENSION_LOG.start();
     }
 
     @AfterAll
     static void stopCapturing() {
         SESSION_LOG.stop();
+        EXTENSION_LOG.stop();
     }
 
     private static List<String> sessionLines() {
         return SESSION_LOG.lines();
+    }
+
+    private static List<String> extensionLines() {
+        return EXTENSION_LOG.lines();
     }
 
     @Test
@@ -122,5 +128,27 @@ class MetricsAndSessionLogTest {
             "ODMR session remote=127\\.0\\.0\\.1 login=other tls=false atrn=2 domains=customer\\.example reply=450 duration=\\d+ms"));
         assertThat(sessionLines()).anyMatch(line -> line.matches(
             "ODMR session remote=127\\.0\\.0\\.1 login=- tls=false atrn=1 domains=customer2\\.example reply=530 duration=\\d+ms"));
+    }
+
+    /**
+     * A CRAM-MD5 login is whatever the client put before the first space of its response (the
+     * JDK's reading of RFC 2195), CR, LF, tabs and escape sequences included: logged raw, it would
+     * start a second log line of the client's choosing.
+     */
+    @Test
+    void aLoginHoldingCrLfAndControlCharactersIsLoggedOnOneEscapedLine() throws Exception {
+        String forged = "nobody\r\n2026-01-01\t00:00:00,000\tINFO\tforged:\tlogin\tcustomer\tauthenticated\u001b[2K";
+        try (OdmrClient client = new OdmrClient(PORTS.odmrPort)) {
+            client.command("EHLO customer.example");
+            assertThat(client.authCramMd5(forged, "not the secret").get(0)).startsWith("535");
+        }
+
+        await().atMost(10, SECONDS).until(() -> extensionLines().stream().anyMatch(line -> line.contains("forged")));
+        assertThat(extensionLines().stream().filter(line -> line.contains("forged")))
+            .singleElement()
+            .satisfies(line -> assertThat(line)
+                .doesNotContain("\r").doesNotContain("\n").doesNotContain("\t").doesNotContain("\u001b")
+                .contains("nobody\\r\\n2026-01-01\\t00:00:00,000\\tINFO\\tforged:")
+                .contains("authenticated\\x1b[2K"));
     }
 }

@@ -19,6 +19,7 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.commons.configuration2.tree.ImmutableNode;
 import org.apache.james.core.Domain;
 import org.apache.james.core.MailAddress;
+import org.apache.james.core.Username;
 import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.james.util.DurationParser;
 
@@ -246,6 +247,62 @@ public final class AtrnConfiguration {
     }
 
     /**
+     * Failed AUTH across connections (the delay and the three strikes of {@code authFailureDelay}
+     * are per connection, so N parallel connections would give N guesses at once): at most so many
+     * failures per client address and per login within a window that starts at the first of them.
+     * 0 turns a limit off.
+     */
+    public static final class AuthLimits {
+        public static final AuthLimits DEFAULT = new AuthLimits(20, 10, Duration.ofMinutes(10));
+
+        private final int failuresPerAddress;
+        private final int failuresPerLogin;
+        private final Duration window;
+
+        public AuthLimits(int failuresPerAddress, int failuresPerLogin, Duration window) {
+            this.failuresPerAddress = failuresPerAddress;
+            this.failuresPerLogin = failuresPerLogin;
+            this.window = window;
+        }
+
+        public int failuresPerAddress() {
+            return failuresPerAddress;
+        }
+
+        public int failuresPerLogin() {
+            return failuresPerLogin;
+        }
+
+        public Duration window() {
+            return window;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (this == o) {
+                return true;
+            }
+            if (!(o instanceof AuthLimits)) {
+                return false;
+            }
+            AuthLimits other = (AuthLimits) o;
+            return failuresPerAddress == other.failuresPerAddress && failuresPerLogin == other.failuresPerLogin
+                && Objects.equals(window, other.window);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(failuresPerAddress, failuresPerLogin, window);
+        }
+
+        @Override
+        public String toString() {
+            return "AuthLimits[failuresPerAddress=" + failuresPerAddress + ", failuresPerLogin=" + failuresPerLogin
+                + ", window=" + window + "]";
+        }
+    }
+
+    /**
      * What keeps ETRN (RFC 1985, no AUTH needed) from being used against the service: each
      * client address may start {@code maxEtrnPerClient} ETRN within {@code etrnClientWindow}
      * (IPv6 clients counted per /64), and {@code ownHostNames} are the names, besides the
@@ -375,14 +432,40 @@ public final class AtrnConfiguration {
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
-        "tlsRecordPerLine",
+        "tlsRecordPerLine", "maxEtrnDeliveries",
         "timeouts.greeting", "timeouts.command", "timeouts.mail", "timeouts.rcpt",
         "timeouts.dataInitiation", "timeouts.dataBlock", "timeouts.dataTermination",
         "maxParkedLifetime", "delayWarningAfter", "delayWarningProcessor", "expiryCheckInterval", "authFailureDelay",
-        "minAtrnInterval", "claimLease",
+        "minAtrnInterval", "claimLease", "authFailuresPerAddress", "authFailuresPerLogin", "authFailureWindow",
         "maxEtrnPerClient", "etrnClientWindow", "ownHostNames",
         "logins.login[@name]", "logins.login[@secret]",
         "domains.domain[@name]", "domains.domain.login", "domains.domain.recipients", "domains.domain.etrnRelay");
+
+    /**
+     * The longest value each duration key takes. The code adds durations to clocks and turns them
+     * into nanoseconds (Duration.toNanos overflows past 292 years: "200000d" threw on the event
+     * loop at every ETRN); past these values a setting is a typo, never a policy.
+     */
+    private static final Map<String, Duration> LONGEST = ImmutableMap.<String, Duration>builder()
+        // RFC 5321 section 4.5.3.2 asks for 2 to 10 minutes
+        .put("timeouts.greeting", Duration.ofHours(1))
+        .put("timeouts.command", Duration.ofHours(1))
+        .put("timeouts.mail", Duration.ofHours(1))
+        .put("timeouts.rcpt", Duration.ofHours(1))
+        .put("timeouts.dataInitiation", Duration.ofHours(1))
+        .put("timeouts.dataBlock", Duration.ofHours(1))
+        .put("timeouts.dataTermination", Duration.ofHours(1))
+        .put("maxParkedLifetime", Duration.ofDays(365))
+        .put("delayWarningAfter", Duration.ofDays(365))
+        .put("expiryCheckInterval", Duration.ofDays(1))
+        // a client gives up on a reply after 5 minutes (RFC 5321 4.5.3.2.7): a longer pause only holds its connection
+        .put("authFailureDelay", Duration.ofMinutes(1))
+        .put("minAtrnInterval", Duration.ofDays(1))
+        // what a crashed cluster node keeps a domain for
+        .put("claimLease", Duration.ofHours(1))
+        .put("authFailureWindow", Duration.ofDays(1))
+        .put("etrnClientWindow", Duration.ofDays(1))
+        .build();
 
     private final Map<Domain, AtrnDomain> domains;
     private final Map<String, String> secrets;
@@ -390,25 +473,39 @@ public final class AtrnConfiguration {
     private final String bounceProcessor;
     private final boolean allowPlainAuthWithoutTls;
     private final int maxConcurrentSessions;
+    private final int maxEtrnDeliveries;
     private final int maxParallelTransfers;
     private final Timeouts timeouts;
     private final Policies policies;
+    private final AuthLimits authLimits;
     private final TlsRecordPerLine tlsRecordPerLine;
     private final EtrnPolicies etrnPolicies;
 
+    /** {@code secrets} and the logins of {@code domains} in canonical form ({@link #canonicalLogin}). */
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
                              int maxParallelTransfers,
                              Timeouts timeouts, Policies policies) {
         this(domains, secrets, repositoryUrlPrefix, bounceProcessor, allowPlainAuthWithoutTls, maxConcurrentSessions,
-            maxParallelTransfers, timeouts, policies, TlsRecordPerLine.IMPLICIT_TLS, EtrnPolicies.DEFAULT);
+            maxParallelTransfers, timeouts, policies, TlsRecordPerLine.IMPLICIT_TLS, EtrnPolicies.DEFAULT, AuthLimits.DEFAULT);
     }
 
     public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
                              String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
                              int maxParallelTransfers,
                              Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine,
-                             EtrnPolicies etrnPolicies) {
+                             EtrnPolicies etrnPolicies, AuthLimits authLimits) {
+        this(domains, secrets, repositoryUrlPrefix, bounceProcessor, allowPlainAuthWithoutTls, maxConcurrentSessions,
+            defaultEtrnDeliveries(maxConcurrentSessions), maxParallelTransfers, timeouts, policies, tlsRecordPerLine, etrnPolicies,
+            authLimits);
+    }
+
+    public AtrnConfiguration(Map<Domain, AtrnDomain> domains, Map<String, String> secrets, String repositoryUrlPrefix,
+                             String bounceProcessor, boolean allowPlainAuthWithoutTls, int maxConcurrentSessions,
+                             int maxEtrnDeliveries, int maxParallelTransfers,
+                             Timeouts timeouts, Policies policies, TlsRecordPerLine tlsRecordPerLine,
+                             EtrnPolicies etrnPolicies, AuthLimits authLimits) {
+        this.maxEtrnDeliveries = maxEtrnDeliveries;
         this.domains = ImmutableMap.copyOf(domains);
         this.secrets = ImmutableMap.copyOf(secrets);
         this.repositoryUrlPrefix = repositoryUrlPrefix;
@@ -418,6 +515,7 @@ public final class AtrnConfiguration {
         this.maxParallelTransfers = maxParallelTransfers;
         this.timeouts = timeouts;
         this.policies = policies;
+        this.authLimits = authLimits;
         this.tlsRecordPerLine = tlsRecordPerLine;
         this.etrnPolicies = etrnPolicies;
     }
@@ -434,20 +532,38 @@ public final class AtrnConfiguration {
         return domains.keySet();
     }
 
-    /** Domains the login may claim, in configuration order. */
+    /** Domains the login (any spelling) may claim, in configuration order. */
     public List<Domain> domainsClaimableBy(String login) {
+        Optional<String> canonical = canonicalLogin(login);
         return domains.values().stream()
-            .filter(d -> d.logins().contains(login))
+            .filter(d -> canonical.map(d.logins()::contains).orElse(false))
             .map(AtrnDomain::domain)
             .collect(ImmutableList.toImmutableList());
     }
 
     public boolean mayClaim(String login, Domain domain) {
-        return domain(domain).map(d -> d.logins().contains(login)).orElse(false);
+        Optional<String> canonical = canonicalLogin(login);
+        return canonical.isPresent() && domain(domain).map(d -> d.logins().contains(canonical.get())).orElse(false);
     }
 
     public Optional<String> secretOf(String login) {
-        return Optional.ofNullable(secrets.get(login));
+        return canonicalLogin(login).map(secrets::get);
+    }
+
+    /**
+     * The one spelling of an ODMR login: James's own ({@code Username.of}, which lower-cases), so
+     * the name AUTH puts on the session and the names of {@code atrn.xml} always compare equal.
+     * Empty for what James cannot take as a user name.
+     */
+    public static Optional<String> canonicalLogin(String login) {
+        if (login == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Username.of(login).asString());
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     public MailRepositoryUrl repositoryUrl(Domain domain) {
@@ -470,6 +586,19 @@ public final class AtrnConfiguration {
         return maxConcurrentSessions;
     }
 
+    /**
+     * How many ETRN run at once (each on a thread of its own, apart from the ATRN sessions'):
+     * ETRN needs no AUTH, so strangers can start them, and each may wait minutes on a dead relay.
+     */
+    public int maxEtrnDeliveries() {
+        return maxEtrnDeliveries;
+    }
+
+    /** A quarter of the ATRN sessions, at least one. */
+    public static int defaultEtrnDeliveries(int maxConcurrentSessions) {
+        return Math.max(1, maxConcurrentSessions / 4);
+    }
+
     /** How many message transactions all drains together may run at once (sessions take turns). */
     public int maxParallelTransfers() {
         return maxParallelTransfers;
@@ -486,6 +615,10 @@ public final class AtrnConfiguration {
 
     public Policies policies() {
         return policies;
+    }
+
+    public AuthLimits authLimits() {
+        return authLimits;
     }
 
     public TlsRecordPerLine tlsRecordPerLine() {
@@ -506,16 +639,31 @@ public final class AtrnConfiguration {
         rejectUnknownKeys(config, problems);
 
         Map<String, String> secrets = new LinkedHashMap<>();
+        Map<String, String> spellings = new LinkedHashMap<>();
         for (HierarchicalConfiguration<ImmutableNode> login : config.configurationsAt("logins.login")) {
             String name = trimmed(login.getString("[@name]", ""));
             String secret = login.getString("[@secret]", "");
+            Optional<String> canonical = canonicalLogin(name).filter(AtrnConfiguration::printable);
             if (name.isEmpty()) {
                 problems.add("logins.login[@name]", "a <login> has no name", "give every <login> a name=\"...\" attribute");
+            } else if (canonical.isEmpty()) {
+                problems.add("logins.login[@name]", "login '" + name + "' is not a user name James accepts",
+                    "use at most 255 printable characters, with at most one '@' followed by a domain name");
             } else if (secret.isEmpty()) {
                 problems.add("logins.login[@secret]", "login '" + name + "' has no secret",
                     "add secret=\"...\" to <login name=\"" + name + "\"> (CRAM-MD5 needs the secret itself)");
-            } else if (secrets.put(name, secret) != null) {
-                problems.add("logins.login[@name]", "login '" + name + "' is declared twice", "keep one <login name=\"" + name + "\">");
+            } else if (spellings.containsKey(canonical.get())) {
+                String first = spellings.get(canonical.get());
+                if (first.equals(name)) {
+                    problems.add("logins.login[@name]", "login '" + name + "' is declared twice", "keep one <login name=\"" + name + "\">");
+                } else {
+                    problems.add("logins.login[@name]", "logins '" + first + "' and '" + name + "' differ only in case, and ODMR "
+                        + "logins are compared as James compares user names (in lower case)", "keep one <login name=\""
+                        + canonical.get() + "\">, or rename one of them (and the <login> of its domains)");
+                }
+            } else {
+                spellings.put(canonical.get(), name);
+                secrets.put(canonical.get(), secret);
             }
         }
 
@@ -562,8 +710,15 @@ public final class AtrnConfiguration {
             optionalDuration(config, "minAtrnInterval", problems),
             duration(config, "claimLease", defaults.claimLease(), problems));
 
+        AuthLimits authDefaults = AuthLimits.DEFAULT;
+        AuthLimits authLimits = new AuthLimits(
+            nonNegativeInt(config, "authFailuresPerAddress", authDefaults.failuresPerAddress(), problems),
+            nonNegativeInt(config, "authFailuresPerLogin", authDefaults.failuresPerLogin(), problems),
+            duration(config, "authFailureWindow", authDefaults.window(), problems));
+
         boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
         int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
+        int maxEtrnDeliveries = positiveInt(config, "maxEtrnDeliveries", defaultEtrnDeliveries(maxSessions), problems);
         int maxTransfers = positiveInt(config, "maxParallelTransfers", defaultParallelTransfers(), problems);
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
         TlsRecordPerLine recordPerLine = tlsRecordPerLine(config, problems);
@@ -575,8 +730,8 @@ public final class AtrnConfiguration {
             hostNames(config, "ownHostNames", problems));
 
         problems.throwIfAny();
-        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxTransfers,
-            timeouts, policies, recordPerLine, etrnPolicies);
+        return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxEtrnDeliveries,
+            maxTransfers, timeouts, policies, recordPerLine, etrnPolicies, authLimits);
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
@@ -592,11 +747,12 @@ public final class AtrnConfiguration {
         Set<String> logins = new LinkedHashSet<>();
         for (Object raw : node.getList("login")) {
             for (String login : Splitter.on(',').trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
-                if (!secrets.containsKey(login)) {
+                Optional<String> canonical = canonicalLogin(login).filter(secrets::containsKey);
+                if (canonical.isEmpty()) {
                     problems.add("domains.domain.login", "domain '" + name + "' names login '" + login
                         + "' which has no <login> entry", "add <logins><login name=\"" + login + "\" secret=\"...\"/></logins>");
                 }
-                logins.add(login);
+                logins.add(canonical.orElse(login));
             }
         }
         if (logins.isEmpty()) {
@@ -676,20 +832,45 @@ public final class AtrnConfiguration {
 
     private static Duration duration(HierarchicalConfiguration<ImmutableNode> config, String key, Duration fallback,
                                      Problems problems) {
+        Duration longest = LONGEST.get(key);
+        if (longest == null) {
+            throw new IllegalStateException("no longest value for duration key " + key);
+        }
         String raw = config.getString(key, null);
         if (raw == null) {
             return fallback;
         }
+        Duration parsed;
         try {
-            Duration parsed = DurationParser.parse(raw.trim(), java.time.temporal.ChronoUnit.SECONDS);
+            parsed = DurationParser.parse(raw.trim(), java.time.temporal.ChronoUnit.SECONDS);
             if (parsed.isZero() || parsed.isNegative()) {
                 throw new NumberFormatException("not positive");
             }
-            return parsed;
         } catch (RuntimeException e) {
             problems.add(key, "'" + raw + "' is not a duration", "write a positive duration such as 300s or 5m");
             return fallback;
         }
+        if (parsed.compareTo(longest) > 0) {
+            problems.add(key, "'" + raw + "' is longer than " + shortest(longest) + ", the most this key allows",
+                "write a positive duration of at most " + shortest(longest));
+            return fallback;
+        }
+        return parsed;
+    }
+
+    /** 1d, 1h, 1m or 30s, as an operator writes it. */
+    private static String shortest(Duration duration) {
+        long seconds = duration.getSeconds();
+        if (seconds % 86_400 == 0) {
+            return seconds / 86_400 + "d";
+        }
+        if (seconds % 3_600 == 0) {
+            return seconds / 3_600 + "h";
+        }
+        if (seconds % 60 == 0) {
+            return seconds / 60 + "m";
+        }
+        return seconds + "s";
     }
 
     private static Optional<Duration> optionalDuration(HierarchicalConfiguration<ImmutableNode> config, String key,
@@ -751,6 +932,30 @@ public final class AtrnConfiguration {
         }
         problems.add(key, "'" + raw + "' is not a positive integer", "write a number such as " + fallback);
         return fallback;
+    }
+
+    private static int nonNegativeInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
+                                      Problems problems) {
+        String raw = config.getString(key, null);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(raw.trim());
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        problems.add(key, "'" + raw + "' is not a number of failures", "write a number such as " + fallback + ", or 0 for no limit");
+        return fallback;
+    }
+
+    /** A login is written into log lines: no control or formatting characters (a CR would start a new line). */
+    private static boolean printable(String login) {
+        return login.codePoints().noneMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+            || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR);
     }
 
     /** Host names as a peer writes them after 220 or 250 (one label is allowed: "localhost", a short node name). */

@@ -15,13 +15,14 @@ import org.apache.mailet.Mail;
  * threads in the sample), so messages received in a row on one connection are parked in any
  * order, and even when they are not, several fall in one millisecond.
  *
- * <p>So the inbound SMTP server stamps each message as it accepts it (the
- * {@code dev.jamesatrn.extension.ReceiptOrderHook} of smtpserver.xml) with a number that grows
+ * <p>So the inbound SMTP server stamps each message as it accepts it
+ * ({@code dev.jamesatrn.extension.ReceiptOrderHook}, part of the inbound handlers package the
+ * sample smtpserver.xml names) with a number that grows
  * strictly within this JVM: epoch milliseconds times 1000, plus a count of the messages accepted
  * before it in the same millisecond. James keeps mail attributes through its spool (memory,
  * ActiveMQ and RabbitMQ queues alike), and {@link ParkForAtrn} writes the number into the parked
  * copy's name. Mail that carries no stamp (made by James itself, such as a DSN; received by
- * another protocol; or the hook is not configured) takes the millisecond James created it
+ * another protocol or by an SMTP server without that package) takes the millisecond James created it
  * ({@link Mail#getLastUpdated()}), after every stamped message of that millisecond, in no
  * particular order among themselves.
  */

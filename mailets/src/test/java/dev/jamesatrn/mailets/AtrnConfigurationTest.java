@@ -12,6 +12,8 @@ import org.apache.james.core.Domain;
 import org.apache.james.core.MailAddress;
 import org.apache.james.server.core.configuration.FileConfigurationProvider;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class AtrnConfigurationTest {
     private static final String SOURCE = "conf/atrn.xml";
@@ -159,6 +161,54 @@ class AtrnConfigurationTest {
         assertThat(set.minAtrnInterval()).contains(Duration.ofMinutes(1));
     }
 
+    /** James's Username.of lower-cases; an ODMR login is that same canonical form everywhere. */
+    @Test
+    void loginsAreComparedInJamesCanonicalFormWhateverTheirSpelling() throws Exception {
+        AtrnConfiguration configuration = parse("<logins><login name=\"Customer\" secret=\"s1\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>CUSTOMER</login></domain></domains>");
+
+        assertThat(configuration.domainsClaimableBy("customer")).containsExactly(Domain.of("customer.example"));
+        assertThat(configuration.domainsClaimableBy("Customer")).containsExactly(Domain.of("customer.example"));
+        assertThat(configuration.mayClaim("cUsToMeR", Domain.of("customer.example"))).isTrue();
+        assertThat(configuration.secretOf("customer")).contains("s1");
+        assertThat(configuration.secretOf("CUSTOMER")).contains("s1");
+        assertThat(configuration.domain(Domain.of("customer.example")).orElseThrow().logins()).containsExactly("customer");
+    }
+
+    @Test
+    void twoLoginsThatDifferOnlyInCaseAreRefusedWithTheFix() {
+        assertThatThrownBy(() -> parse("<logins><login name=\"Bob\" secret=\"s1\"/><login name=\"bob\" secret=\"s2\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>bob</login></domain></domains>"))
+            .isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("conf/atrn.xml: key 'logins.login[@name]': logins 'Bob' and 'bob' differ only in case")
+            .hasMessageContaining("Fix: keep one <login name=\"bob\">, or rename one of them (and the <login> of its domains)");
+    }
+
+    @Test
+    void authFailureLimitsHaveSafeDefaultsAndCanBeSetOrTurnedOff() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        assertThat(parse(LOGINS + domains).authLimits())
+            .isEqualTo(new AtrnConfiguration.AuthLimits(20, 10, Duration.ofMinutes(10)));
+
+        assertThat(parse(LOGINS + domains + "<authFailuresPerAddress>5</authFailuresPerAddress>"
+            + "<authFailuresPerLogin>0</authFailuresPerLogin><authFailureWindow>1h</authFailureWindow>").authLimits())
+            .isEqualTo(new AtrnConfiguration.AuthLimits(5, 0, Duration.ofHours(1)));
+
+        assertThatThrownBy(() -> parse(LOGINS + domains + "<authFailuresPerAddress>-1</authFailuresPerAddress>"
+            + "<authFailureWindow>0s</authFailureWindow>"))
+            .hasMessageContaining("conf/atrn.xml: key 'authFailuresPerAddress': '-1' is not a number of failures. "
+                + "Fix: write a number such as 20, or 0 for no limit.")
+            .hasMessageContaining("key 'authFailureWindow': '0s' is not a duration");
+    }
+
+    @Test
+    void aLoginJamesCannotTakeAsAUserNameIsRefused() {
+        assertThatThrownBy(() -> parse("<logins><login name=\"a@b@c\" secret=\"s\"/><login name=\"tab&#9;bed\" secret=\"s\"/></logins>"
+            + "<domains><domain name=\"customer.example\"><login>a@b@c</login></domain></domains>"))
+            .hasMessageContaining("key 'logins.login[@name]': login 'a@b@c' is not a user name James accepts")
+            .hasMessageContaining("is not a user name James accepts. Fix: use at most 255 printable characters");
+    }
+
     @Test
     void etrnPoliciesHaveSafeDefaultsAndCanBeSet() throws Exception {
         String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
@@ -183,5 +233,47 @@ class AtrnConfigurationTest {
             .hasMessageContaining("key 'maxEtrnPerClient': '0' is not a positive integer. Fix: write a number such as 10")
             .hasMessageContaining("key 'etrnClientWindow': 'often' is not a duration")
             .hasMessageContaining("key 'ownHostNames': '[192.0.2.1]' is not a host name. Fix: list the names");
+    }
+
+    /** ETRN deliveries run on threads of their own, so ATRN customers always keep theirs. */
+    @Test
+    void etrnDeliveriesGetAQuarterOfTheSessionThreadsUnlessSet() throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        assertThat(parse(LOGINS + domains).maxEtrnDeliveries()).isEqualTo(16);
+        assertThat(parse(LOGINS + domains + "<maxConcurrentSessions>3</maxConcurrentSessions>").maxEtrnDeliveries()).isEqualTo(1);
+        assertThat(parse(LOGINS + domains + "<maxEtrnDeliveries>5</maxEtrnDeliveries>").maxEtrnDeliveries()).isEqualTo(5);
+
+        assertThatThrownBy(() -> parse(LOGINS + domains + "<maxEtrnDeliveries>0</maxEtrnDeliveries>"))
+            .hasMessageContaining("conf/atrn.xml: key 'maxEtrnDeliveries': '0' is not a positive integer. Fix: write a number such as 16.");
+    }
+
+    /**
+     * A duration the code turns into nanoseconds (Duration.toNanos overflows past 292 years) or
+     * adds to a clock must be refused at start, not throw on the event loop at the first ETRN.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "etrnClientWindow, 1d", "authFailureWindow, 1d", "minAtrnInterval, 1d", "claimLease, 1h",
+        "expiryCheckInterval, 1d", "authFailureDelay, 1m", "maxParkedLifetime, 365d", "delayWarningAfter, 365d",
+        "timeouts.greeting, 1h", "timeouts.command, 1h", "timeouts.mail, 1h", "timeouts.rcpt, 1h",
+        "timeouts.dataInitiation, 1h", "timeouts.dataBlock, 1h", "timeouts.dataTermination, 1h"})
+    void anAbsurdlyLongDurationIsRefusedWithItsMaximum(String key, String maximum) throws Exception {
+        String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
+        assertThat(parse(LOGINS + domains + element(key, maximum))).isNotNull();
+
+        assertThatThrownBy(() -> parse(LOGINS + domains + element(key, "200000d")))
+            .isInstanceOf(ConfigurationException.class)
+            .hasMessageContaining("conf/atrn.xml: key '" + key + "': '200000d' is longer than " + maximum + ", the most this key allows. "
+                + "Fix: write a positive duration of at most " + maximum + ".");
+        assertThatThrownBy(() -> parse(LOGINS + domains + element(key, "99999999999999999999d")))
+            .hasMessageContaining("key '" + key + "': '99999999999999999999d' is not a duration");
+    }
+
+    private static String element(String key, String value) {
+        if (key.startsWith("timeouts.")) {
+            String name = key.substring("timeouts.".length());
+            return "<timeouts><" + name + ">" + value + "</" + name + "></timeouts>";
+        }
+        return "<" + key + ">" + value + "</" + key + ">";
     }
 }

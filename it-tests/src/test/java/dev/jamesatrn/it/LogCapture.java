@@ -10,42 +10,40 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 
-/**
- * Collects the one-line-per-ODMR-connection log (logger dev.jamesatrn.OdmrSession) of an in-JVM
- * James, or what another logger writes at INFO and above.
- */
-final class SessionLogCapture {
-    private final String loggerName;
+/** Collects what a logger (and the loggers under it) writes at INFO and above in an in-JVM James. */
+final class LogCapture {
+    private final String name;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private Level levelBefore;
 
-    SessionLogCapture() {
-        this("dev.jamesatrn.OdmrSession");
-    }
-
-    SessionLogCapture(String loggerName) {
-        this.loggerName = loggerName;
+    LogCapture(String name) {
+        this.name = name;
     }
 
     void start() {
         appender.start();
-        Logger logger = (Logger) LoggerFactory.getLogger(loggerName);
-        // the test logging configuration may keep INFO quiet; the session line is INFO
+        Logger logger = (Logger) LoggerFactory.getLogger(name);
+        levelBefore = logger.getLevel();
+        // the test logging configuration may keep INFO quiet
         logger.setLevel(Level.INFO);
         logger.addAppender(appender);
     }
 
     void stop() {
-        ((Logger) LoggerFactory.getLogger(loggerName)).detachAppender(appender);
+        Logger logger = (Logger) LoggerFactory.getLogger(name);
+        logger.detachAppender(appender);
+        logger.setLevel(levelBefore);
     }
 
     List<String> lines() {
-        synchronized (appender.list) {
+        // the appender adds under its own lock (AppenderBase.doAppend)
+        synchronized (appender) {
             return appender.list.stream().map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
         }
     }
 
     List<String> warnings() {
-        synchronized (appender.list) {
+        synchronized (appender) {
             return appender.list.stream().filter(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                 .map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
         }
