@@ -3,15 +3,20 @@ package dev.jamesatrn.it;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,6 +34,10 @@ public final class JamesProcess implements AutoCloseable {
         }
     }
 
+    private static final Random FREE_PORTS = new SecureRandom();
+    // several ports are picked before any server binds them: never hand one out twice
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
     private final Process process;
     private final Path workingDirectory;
 
@@ -37,13 +46,27 @@ public final class JamesProcess implements AutoCloseable {
         this.workingDirectory = workingDirectory;
     }
 
-    /** A port nobody listens on right now (the OS's pick), for servers laid out on loopback. */
+    /**
+     * A port nobody listens on right now, for servers laid out on loopback. Picked below the
+     * kernel's ephemeral range (Linux: 32768-60999), from which the OS's own pick (port 0) would
+     * come: a port from there can be taken by any outgoing connection between this check and the
+     * server's bind, which made a James start fail now and then with "Address already in use".
+     */
     public static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int candidate = 20000 + FREE_PORTS.nextInt(12000);
+            if (HANDED_OUT.contains(candidate)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress(candidate));
+                HANDED_OUT.add(candidate);
+                return candidate;
+            } catch (IOException e) {
+                // taken: try another
+            }
         }
+        throw new IllegalStateException("no free port found between 20000 and 32000");
     }
 
     public static Path extensionJar() {
