@@ -61,15 +61,6 @@ public abstract class ParkedMailStoreContract {
     protected abstract MailRepositoryStore repositories() throws Exception;
 
     /**
-     * Opt-out: false for a backend whose listing is not ordered by key. The drain sends in listing
-     * order ({@code ParkedMailClient} does not sort), so on such a backend mail leaves in no
-     * particular order.
-     */
-    protected boolean listsOldestFirst() {
-        return true;
-    }
-
-    /**
      * Opt-out: false for a backend that lists a message before its content is stored, so that a
      * drain, the expiry sweep or WebAdmin can meet it half-written.
      */
@@ -102,19 +93,34 @@ public abstract class ParkedMailStoreContract {
         assertThat(store.count(customer)).isZero();
     }
 
+    /**
+     * The drain sends in the order of {@link ParkedMailStore#keys}: the order James accepted the
+     * mail in ({@link ReceiptOrder}), several messages in one millisecond included, whatever order
+     * the spooler's threads parked them in and whatever order the backend lists them in.
+     */
     @Test
-    void mailParkedForADomainIsListedOldestFirst() throws Exception {
-        List<MailKey> parked = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
-            parked.add(park(customer, EIGHT_O_CLOCK.plusMillis(i), message("message " + i), SENDER, "bob@" + customer.asString()));
+    void mailIsListedInTheOrderJamesAcceptedIt() throws Exception {
+        long eightOClock = EIGHT_O_CLOCK.toEpochMilli() * 1000;
+        long[] accepted = {eightOClock, eightOClock + 1, eightOClock + 2, eightOClock + 3, eightOClock + 1000, eightOClock + 2000};
+        int[] parkingOrder = {3, 0, 5, 1, 4, 2};
+        MailKey[] keys = new MailKey[accepted.length];
+        for (int i = 0; i < parkingOrder.length; i++) {
+            int message = parkingOrder[i];
+            keys[message] = park(customer, accepted[message], EIGHT_O_CLOCK.plusMillis(i), message("message " + message), SENDER,
+                "bob@" + customer.asString());
         }
 
-        if (listsOldestFirst()) {
-            assertThat(store.keys(customer)).containsExactlyElementsOf(parked);
-        } else {
-            assertThat(store.keys(customer)).containsExactlyInAnyOrderElementsOf(parked);
-        }
-        assertThat(store.count(customer)).isEqualTo(12);
+        assertThat(store.keys(customer)).containsExactly(keys);
+        assertThat(store.count(customer)).isEqualTo(accepted.length);
+    }
+
+    /** Mail an operator put back by hand under a name of James's own has no place in the order: it goes last. */
+    @Test
+    void mailNotNamedByThisExtensionIsListedAfterParkedMail() throws Exception {
+        MailKey byHand = parkNamed(customer, "Mail1709270000000-8c9e1c57-6ab5-4f4e-b1f7-2f3b0a5f8e21", message("restored"));
+        MailKey parked = park(customer, EIGHT_O_CLOCK, message("parked"), SENDER, "bob@" + customer.asString());
+
+        assertThat(store.keys(customer)).containsExactly(parked, byHand);
     }
 
     @Test
@@ -172,20 +178,19 @@ public abstract class ParkedMailStoreContract {
         assertThat(ParkedNames.warned(replaced.asString())).isFalse();
     }
 
-    /** A copy the customer deferred stays ahead of mail parked after it. */
+    /** A copy the customer deferred stays ahead of mail accepted after it, in the same millisecond too. */
     @Test
     void aReplacedCopyKeepsItsPlaceInTheQueue() throws Exception {
-        MailKey first = park(customer, EIGHT_O_CLOCK, message("first"), SENDER, "bob@" + customer.asString(), "carol@" + customer.asString());
-        MailKey second = park(customer, EIGHT_O_CLOCK.plusSeconds(1), message("second"), SENDER, "bob@" + customer.asString());
-        MailKey third = park(customer, EIGHT_O_CLOCK.plusSeconds(2), message("third"), SENDER, "bob@" + customer.asString());
+        long eightOClock = EIGHT_O_CLOCK.toEpochMilli() * 1000;
+        MailKey first = park(customer, eightOClock, EIGHT_O_CLOCK, message("first"), SENDER,
+            "bob@" + customer.asString(), "carol@" + customer.asString());
+        MailKey second = park(customer, eightOClock + 1, EIGHT_O_CLOCK, message("second"), SENDER, "bob@" + customer.asString());
+        MailKey third = park(customer, eightOClock + 2, EIGHT_O_CLOCK, message("third"), SENDER, "bob@" + customer.asString());
 
         MailKey firstReplaced = replaceRecipients(first, List.of("carol@" + customer.asString()), false);
+        MailKey secondWarned = replaceRecipients(second, List.of("bob@" + customer.asString()), true);
 
-        if (listsOldestFirst()) {
-            assertThat(store.keys(customer)).containsExactly(firstReplaced, second, third);
-        } else {
-            assertThat(store.keys(customer)).containsExactlyInAnyOrder(firstReplaced, second, third);
-        }
+        assertThat(store.keys(customer)).containsExactly(firstReplaced, secondWarned, third);
     }
 
     /** The expiry sweep's replace: the sender was warned of the delay, and the key says so. */
@@ -301,19 +306,43 @@ public abstract class ParkedMailStoreContract {
         }
     }
 
-    /** Parks as {@link ParkForAtrn} does: a copy named by {@link ParkedNames} with its parking time and size. */
+    /** Mail accepted and parked at {@code parkedAt}. */
     protected MailKey park(Domain domain, Instant parkedAt, byte[] raw, String sender, String... recipients) throws Exception {
+        return park(domain, ReceiptOrder.next(), parkedAt, raw, sender, recipients);
+    }
+
+    /**
+     * Parks as {@link ParkForAtrn} does: a copy named by {@link ParkedNames} with its place in the
+     * delivery order ({@link ReceiptOrder}), its parking time and its size.
+     */
+    protected MailKey park(Domain domain, long receiptOrder, Instant parkedAt, byte[] raw, String sender, String... recipients)
+            throws Exception {
         MailImpl mail = mail(null, sender, recipients);
         try {
             mail.setMessageNoCopy(new MimeMessageWrapper(MimeMessageInputStreamSource.create("raw-" + UUID.randomUUID(),
                 new ByteArrayInputStream(raw))));
-            mail.setName(ParkedNames.newName(parkedAt, false, mail.getMessageSize()));
-            MailKey key = store.park(domain, mail);
-            assertThat(key.asString()).isEqualTo(mail.getName());
-            return key;
+            mail.setName(ParkedNames.newName(receiptOrder, parkedAt, false, mail.getMessageSize()));
+            return parkNamed(domain, mail);
         } finally {
             LifecycleUtil.dispose(mail);
         }
+    }
+
+    private MailKey parkNamed(Domain domain, String name, byte[] raw) throws Exception {
+        MailImpl mail = mail(name, SENDER, "bob@" + domain.asString());
+        try {
+            mail.setMessageNoCopy(new MimeMessageWrapper(MimeMessageInputStreamSource.create("raw-" + UUID.randomUUID(),
+                new ByteArrayInputStream(raw))));
+            return parkNamed(domain, mail);
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
+    }
+
+    private MailKey parkNamed(Domain domain, MailImpl mail) throws Exception {
+        MailKey key = store.park(domain, mail);
+        assertThat(key.asString()).isEqualTo(mail.getName());
+        return key;
     }
 
     /**
@@ -322,7 +351,8 @@ public abstract class ParkedMailStoreContract {
      */
     protected SlowPark parkSlowly(Domain domain, byte[] raw) throws Exception {
         SlowMessage message = new SlowMessage(raw);
-        MailImpl mail = mail(ParkedNames.newName(EIGHT_O_CLOCK, false, raw.length), SENDER, "bob@" + domain.asString());
+        MailImpl mail = mail(ParkedNames.newName(ReceiptOrder.next(), EIGHT_O_CLOCK, false, raw.length), SENDER,
+            "bob@" + domain.asString());
         mail.setMessageNoCopy(new MimeMessageWrapper(message));
         CompletableFuture<MailKey> stored = CompletableFuture.supplyAsync(() -> {
             try {

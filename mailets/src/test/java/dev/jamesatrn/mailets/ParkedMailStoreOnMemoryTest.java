@@ -19,13 +19,4 @@ class ParkedMailStoreOnMemoryTest extends ParkedMailStoreContract {
     protected MailRepositoryStore repositories() throws Exception {
         return SampleMailRepositories.under(base);
     }
-
-    /**
-     * MemoryMailRepository lists the keys of a ConcurrentHashMap: hash order, whatever the names.
-     * ParkedMailStore.keys does not sort, so a drain over memory:// sends in that order.
-     */
-    @Override
-    protected boolean listsOldestFirst() {
-        return false;
-    }
 }
