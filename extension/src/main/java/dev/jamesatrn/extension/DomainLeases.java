@@ -168,10 +168,12 @@ public class DomainLeases {
         boolean granted = false;
         try {
             for (Domain domain : domains) {
+                // Listed for release before the attempt: a conditional write that timed out may
+                // have taken the claim all the same (releasing a domain we do not hold is a no-op).
+                claimed.add(domain);
                 if (!store.tryClaim(domain, owner, lease)) {
                     return Optional.empty();
                 }
-                claimed.add(domain);
             }
             DomainLease claim = new DomainLease(ImmutableList.copyOf(domains), owner, sentAt);
             long every = Math.max(1, lease.toMillis() / 3);

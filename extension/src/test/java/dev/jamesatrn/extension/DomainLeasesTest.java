@@ -63,6 +63,27 @@ class DomainLeasesTest {
         assertThat(store.ownerOf(FIRST)).isEmpty();
     }
 
+    /** A conditional write that timed out may still have taken the claim (Cassandra LWT). */
+    @Test
+    void aClaimWrittenButReportedAsATimeoutIsGivenBackToo() {
+        InJvmDomainClaims store = new InJvmDomainClaims() {
+            @Override
+            public synchronized boolean tryClaim(Domain domain, String owner, Duration lease) {
+                boolean taken = super.tryClaim(domain, owner, lease);
+                if (domain.equals(SECOND)) {
+                    throw new IllegalStateException("write timeout (the claim was written)");
+                }
+                return taken;
+            }
+        };
+        leases = new DomainLeases(store, Duration.ofMinutes(2), "node");
+
+        assertThatThrownBy(() -> leases.claimAll(List.of(FIRST, SECOND), DomainLeases.Purpose.ATRN, "s1"))
+            .hasMessageContaining("write timeout");
+        assertThat(store.ownerOf(FIRST)).isEmpty();
+        assertThat(store.ownerOf(SECOND)).isEmpty();
+    }
+
     @Test
     void anErrorOnTheSecondDomainGivesTheFirstBack() {
         InJvmDomainClaims store = new FailingOnSecond(null, new AssertionError("driver bug"));

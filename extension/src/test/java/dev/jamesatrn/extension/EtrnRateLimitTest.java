@@ -2,6 +2,7 @@ package dev.jamesatrn.extension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -47,5 +48,8 @@ class EtrnRateLimitTest {
         assertThat(limit.tryAcquire(InetAddress.getByName("2001:db8:0:1:aaaa:bbbb:cccc:dddd"), now)).isEmpty();
         assertThat(limit.tryAcquire(InetAddress.getByName("2001:db8:0:1::ffff"), now)).isEqualTo(Optional.of(Duration.ofSeconds(60)));
         assertThat(ClientKey.of(InetAddress.getByName("2001:db8:0:1::ffff"))).isEqualTo("2001:db8:0:1:0:0:0:0/64");
+        // an IPv4-mapped IPv6 address is its IPv4 client, not the /64 every IPv4 client shares
+        byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 7};
+        assertThat(ClientKey.of(Inet6Address.getByAddress(null, mapped, -1))).isEqualTo("192.0.2.7");
     }
 }
