@@ -13,8 +13,9 @@ import org.apache.james.smtpserver.SendMailHandler;
  * {@code <handlerchain coreHandlersPackage="dev.jamesatrn.extension.AtrnInboundHandlersPackage">}:
  * exactly {@link CoreCmdHandlerLoader}'s list, with James's relay check replaced by
  * {@link AtrnRcptHook} (recipient lists) and {@link AtrnRelayRcptHook} (ATRN domains may be
- * relayed to), and {@link ReceiptOrderHook} right before James's {@link SendMailHandler} (James
- * runs message hooks in chain order, and that one hands the mail to the spooler). Nothing else of
+ * relayed to), and {@link HopCountHook} (mail with 30 or more Received headers refused at end of
+ * DATA) then {@link ReceiptOrderHook} right before James's {@link SendMailHandler} (James runs
+ * message hooks in chain order, and that one hands the mail to the spooler). Nothing else of
  * the chain changes, so every {@code <handler>} an operator adds runs for ATRN recipients too.
  */
 public class AtrnInboundHandlersPackage extends CoreCmdHandlerLoader {
@@ -38,7 +39,7 @@ public class AtrnInboundHandlersPackage extends CoreCmdHandlerLoader {
                     return Stream.of(AtrnRcptHook.class.getName(), AtrnRelayRcptHook.class.getName());
                 }
                 if (handler.equals(JAMES_QUEUEING)) {
-                    return Stream.of(ReceiptOrderHook.class.getName(), handler);
+                    return Stream.of(HopCountHook.class.getName(), ReceiptOrderHook.class.getName(), handler);
                 }
                 return Stream.of(handler);
             })
