@@ -21,7 +21,7 @@ public final class SmtpSink implements AutoCloseable {
     }
 
     SmtpSink(int port, Consumer<CustomerServer.Received> onReceived) throws IOException {
-        this(new CustomerServer(CustomerServer.Script.ACCEPT_ALL, onReceived));
+        this(port, new CustomerServer(CustomerServer.Script.ACCEPT_ALL, onReceived));
     }
 
     /** Every connection served by {@code customer} (its script decides each reply), on a free port. */
