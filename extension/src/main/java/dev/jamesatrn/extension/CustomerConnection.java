@@ -36,9 +36,8 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
     // lines or characters than that is abuse. Bounds what one session holds before it is read.
     private static final int MAX_UNREAD_LINES = 1000;
     private static final int MAX_UNREAD_CHARS = 1024 * 1024;
-    // Bytes of a message handed to Netty but not yet written to the socket: bounds memory per
-    // session whatever the message size.
-    private static final int CHUNK_SIZE = 64 * 1024;
+    // Chunks of a message (64 KB each, ParkedMailClient's) handed to Netty but not yet written to
+    // the socket: bounds memory per session whatever the message size.
     private static final int CHUNKS_IN_FLIGHT = 4;
 
     private final SMTPSession session;
@@ -61,10 +60,6 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
         this.session = session;
         this.transport = ((ProtocolSessionImpl) session).getProtocolTransport();
         this.recordPerLine = recordPerLine;
-    }
-
-    boolean writesRecordPerLine() {
-        return recordPerLine;
     }
 
     /** Takes the connection's received lines, and its over-long lines, away from James's command handling. */
@@ -259,10 +254,6 @@ final class CustomerConnection implements LineHandler<SMTPSession>, SmtpPeer {
             slots.release();
             throw new Broken("connection closed by the customer during DATA");
         }
-    }
-
-    static int chunkSize() {
-        return CHUNK_SIZE;
     }
 
     @Override
