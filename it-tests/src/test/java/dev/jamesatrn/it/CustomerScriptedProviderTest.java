@@ -1,0 +1,266 @@
+package dev.jamesatrn.it;
+
+import static dev.jamesatrn.it.CustomerJames.ALICE;
+import static dev.jamesatrn.it.CustomerJames.BOB;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.apache.james.GuiceJamesServer;
+import org.apache.james.JamesServerExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.customer.PollOutcome;
+import dev.jamesatrn.customer.PollOutcome.Result;
+import dev.jamesatrn.customer.Provider;
+
+/**
+ * James as the ODMR customer against providers the test plays (RFC 2645 as written, and as a
+ * hostile or broken provider would bend it): each ATRN reply gives its documented outcome, the
+ * reversed session is James's SMTP server limited to the requested domains, and nothing partial
+ * is enqueued.
+ */
+class CustomerScriptedProviderTest {
+    private static final CustomerJames CUSTOMER = new CustomerJames();
+    private static final Duration STEP = Duration.ofSeconds(10);
+
+    @RegisterExtension
+    static JamesServerExtension james = CUSTOMER.extension();
+
+    private static GuiceJamesServer server;
+
+    @BeforeAll
+    static void mailboxes(GuiceJamesServer jamesServer) throws Exception {
+        server = jamesServer;
+        CustomerJames.addLocalMailboxes(server);
+    }
+
+    @AfterAll
+    static void closePoller() {
+        server.getProbe(CustomerProbe.class).closePoller();
+    }
+
+    private static PollOutcome poll(int port, List<String> domains, Duration timeout) throws Exception {
+        return server.getProbe(CustomerProbe.class).poller().poll(CustomerJames.provider("scripted", port, Provider.Tls.NONE,
+            Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, domains, timeout));
+    }
+
+    private static List<byte[]> inbox(String user) throws Exception {
+        return server.getProbe(CustomerProbe.class).inbox(user);
+    }
+
+    @Test
+    void eachAtrnReplyGivesItsOutcome() throws Exception {
+        Map<String, Result> cases = Map.of(
+            "453 You have no mail", Result.NOTHING_WAITING,
+            "451 Domain busy, try later", Result.TRY_LATER,
+            "450 Not authorised for customer.example", Result.REFUSED,
+            "530 Authentication required", Result.REFUSED,
+            "502 Command not implemented", Result.REFUSED,
+            "554 No", Result.REFUSED);
+        for (Map.Entry<String, Result> atrnCase : cases.entrySet()) {
+            List<String> afterReply = new CopyOnWriteArrayList<>();
+            try (ScriptedProvider provider = new ScriptedProvider(c -> {
+                c.upToAtrn(atrnCase.getKey());
+                afterReply.add(c.line());
+            })) {
+                PollOutcome outcome = poll(provider.port(), List.of("customer.example", "customer2.example"), STEP);
+
+                assertThat(outcome.result()).as(atrnCase.getKey()).isEqualTo(atrnCase.getValue());
+                assertThat(outcome.reply()).contains(atrnCase.getKey());
+                assertThat(outcome.messages()).isZero();
+                assertThat(outcome.error().orElse("")).doesNotContain("customer-secret");
+                await().atMost(10, SECONDS).until(() -> afterReply.size() == 1);
+                assertThat(afterReply).containsExactly("QUIT");
+                assertThat(provider.failures).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aProviderWithoutAtrnIsRefusedBeforeAuth() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            c.send("220 mx.example ESMTP");
+            lines.add(c.line());
+            c.send("250-mx.example");
+            c.send("250 AUTH CRAM-MD5 PLAIN");
+            lines.add(c.line());
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+
+            assertThat(outcome.result()).isEqualTo(Result.REFUSED);
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("does not advertise ATRN"));
+            await().atMost(10, SECONDS).until(() -> lines.size() == 2);
+            assertThat(lines.get(0)).startsWith("EHLO ");
+            assertThat(lines.get(1)).isEqualTo("QUIT");
+        }
+    }
+
+    @Test
+    void onlyRecipientsInTheRequestedDomainsAreAccepted() throws Exception {
+        int before = inbox(ALICE).size();
+        int beforeBob = inbox(BOB).size();
+        List<String> replies = new CopyOnWriteArrayList<>();
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            reversed(c);
+            replies.add(String.join("|", c.reply()));
+            replies.add(String.join("|", c.command("EHLO provider.test")));
+            replies.add(String.join("|", c.command("MAIL FROM:<sender@sender.test>")));
+            replies.add(String.join("|", c.command("RCPT TO:<mallory@relay.example>")));
+            replies.add(String.join("|", c.command("RCPT TO:<" + BOB + ">")));
+            replies.add(String.join("|", c.command("RCPT TO:<" + ALICE + ">")));
+            replies.add(String.join("|", c.command("DATA")));
+            c.sendRaw(Wire.dotStuff(Messages.simple("scoped", ALICE)));
+            replies.add(String.join("|", c.reply()));
+            replies.add(String.join("|", c.command("QUIT")));
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+
+            assertThat(outcome.result()).as(outcome.toString()).isEqualTo(Result.RECEIVED);
+            assertThat(outcome.messages()).isEqualTo(1);
+            assertThat(provider.atrnLines).containsExactly("ATRN customer.example");
+            assertThat(provider.failures).isEmpty();
+        }
+        assertThat(replies.get(0)).startsWith("220 ");
+        assertThat(replies.get(1)).contains("PIPELINING").contains("8BITMIME").doesNotContain("AUTH").doesNotContain("STARTTLS");
+        assertThat(replies.get(3)).startsWith("550 5.7.1");
+        assertThat(replies.get(4)).startsWith("550 5.7.1");
+        assertThat(replies.get(5)).startsWith("250");
+        assertThat(replies.get(7)).startsWith("250");
+        await().atMost(30, SECONDS).until(() -> inbox(ALICE).size() == before + 1);
+        String delivered = new String(inbox(ALICE).get(before), StandardCharsets.ISO_8859_1);
+        assertThat(delivered).contains("Subject: scoped").contains("(ODMR pull from scripted)");
+        assertThat(inbox(BOB)).hasSize(beforeBob);
+    }
+
+    /** The provider's side up to a 250 to ATRN: the line is turned around. */
+    private static void reversed(ScriptedProvider.Conversation c) throws IOException {
+        c.upToAtrn("250 OK now reversing the connection");
+    }
+
+    @Test
+    void garbageBeforeTheTurnFailsThePollAndAfterItGetsJamesReply() throws Exception {
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            c.send("220 provider.test");
+            c.line();
+            c.send("hello, this is no SMTP reply");
+            c.line();
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+
+            assertThat(outcome.result()).isEqualTo(Result.FAILED);
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("unparseable reply line"));
+        }
+
+        List<String> replies = new CopyOnWriteArrayList<>();
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            reversed(c);
+            c.reply();
+            replies.add(String.join("|", c.command("\u0001\u0002 what?")));
+            replies.add(String.join("|", c.command("QUIT")));
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+
+            assertThat(outcome.result()).isEqualTo(Result.RECEIVED);
+            assertThat(outcome.messages()).isZero();
+        }
+        assertThat(replies.get(0)).startsWith("5");
+        assertThat(replies.get(1)).startsWith("221");
+    }
+
+    @Test
+    void aCutMidDataEnqueuesNothingAndTheNextPollWorks() throws Exception {
+        int before = inbox(ALICE).size();
+        // cut in the middle of its 2,000-byte line, well before the final dot
+        byte[] stuffed = Wire.dotStuff(Messages.tricky(ALICE));
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            reversed(c);
+            c.reply();
+            c.command("EHLO provider.test");
+            c.command("MAIL FROM:<sender@sender.test>");
+            c.command("RCPT TO:<" + ALICE + ">");
+            c.command("DATA");
+            c.sendRaw(Arrays.copyOf(stuffed, stuffed.length / 2));
+            c.socket.close();
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+
+            assertThat(outcome.result()).isEqualTo(Result.RECEIVED);
+            assertThat(outcome.messages()).isZero();
+            assertThat(outcome.bytes()).isZero();
+        }
+
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            reversed(c);
+            c.reply();
+            c.command("EHLO provider.test");
+            c.command("MAIL FROM:<sender@sender.test>");
+            c.command("RCPT TO:<" + ALICE + ">");
+            c.command("DATA");
+            c.sendRaw(Wire.dotStuff(Messages.simple("after-the-cut", ALICE)));
+            c.reply();
+            c.command("QUIT");
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+            assertThat(outcome.messages()).isEqualTo(1);
+        }
+        await().atMost(30, SECONDS).until(() -> inbox(ALICE).size() >= before + 1);
+        List<byte[]> inbox = inbox(ALICE);
+        assertThat(inbox).hasSize(before + 1);
+        assertThat(Messages.subject(inbox.get(before))).isEqualTo("after-the-cut");
+    }
+
+    @Test
+    void aSilentProviderTimesOutAndTheNextPollWorks() throws Exception {
+        try (SilentServer silent = new SilentServer()) {
+            PollOutcome outcome = poll(silent.port(), List.of("customer.example"), Duration.ofSeconds(1));
+
+            assertThat(outcome.result()).isEqualTo(Result.FAILED);
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("no reply to the greeting")
+                .contains("within 1 s"));
+        }
+        // silent after AUTH: the ATRN reply has a timer of its own (twice the step timeout here)
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            c.send("220 provider.test ESMTP ODMR");
+            c.line();
+            c.send("250-provider.test");
+            c.send("250-AUTH CRAM-MD5");
+            c.send("250 ATRN");
+            c.line();
+            c.send("334 PDEuMkBwcm92aWRlci50ZXN0Pg==");
+            c.line();
+            c.send("235 2.7.0 ok");
+            c.line();
+            c.line();
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of(), Duration.ofSeconds(1));
+
+            assertThat(outcome.result()).isEqualTo(Result.FAILED);
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("no reply to ATRN").contains("within 2 s"));
+        }
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            String atrn = c.upToAtrn("453 You have no mail");
+            if (!atrn.equals("ATRN")) {
+                throw new IOException("a poll without domains sends a bare ATRN, not " + atrn);
+            }
+            c.line();
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of(), STEP);
+
+            assertThat(outcome.result()).isEqualTo(Result.NOTHING_WAITING);
+            assertThat(provider.failures).isEmpty();
+        }
+    }
+}
