@@ -24,6 +24,7 @@ import dev.jamesatrn.customer.Provider;
 final class CustomerJames {
     static final String ALICE = "alice@customer.example";
     static final String BOB = "bob@customer2.example";
+    static final String HELLO_NAME = "mx.customer.example";
 
     private final AtrnJames ports = AtrnJames.ports();
 
@@ -42,6 +43,11 @@ final class CustomerJames {
             Files.writeString(atrn, Files.readString(atrn)
                 .replace("\"customer.example\"", "\"parked-here.example\"")
                 .replace("\"customer2.example\"", "\"parked-here2.example\""));
+            // Both Jameses run on this host: with autodetected names the provider would greet us
+            // with its own name and, rightly, take the reversed session for a loop (LoopHandback).
+            Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
+            Files.writeString(smtp, Files.readString(smtp).replace("<jmxName>smtpserver-global</jmxName>",
+                "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
