@@ -108,7 +108,6 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        ctx.channel().closeFuture().addListener(future -> closed());
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         if (ssl != null) {
             ssl.handshakeFuture().addListener(handshake -> handshakeDone(ctx, handshake));
@@ -370,7 +369,8 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         ctx.channel().close();
     }
 
-    private void closed() {
+    /** Registered by the poller on the channel as soon as it exists, whatever happens to the pipeline. */
+    void channelClosed() {
         cancelTimer();
         closeAuth();
         if (step == Step.TURNED) {

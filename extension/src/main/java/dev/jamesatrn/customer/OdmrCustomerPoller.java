@@ -37,6 +37,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 /**
@@ -102,6 +103,17 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
             client.connectFailed(new IllegalStateException("James is shutting down"));
             return client.outcome().join();
         }
+        SslHandler implicitTls = null;
+        if (provider.tls() == Provider.Tls.IMPLICIT) {
+            try {
+                implicitTls = ProviderTls.clientHandler(provider);
+            } catch (Exception e) {
+                client.connectFailed(new IllegalStateException("cannot set up TLS (" + ProviderTls.trustSource(provider) + "): "
+                    + AtrnClientHandler.describe(e)));
+                return client.outcome().join();
+            }
+        }
+        SslHandler tlsFromTheFirstByte = implicitTls;
         Bootstrap bootstrap = new Bootstrap()
             .group(loops)
             .channel(NioSocketChannel.class)
@@ -112,8 +124,8 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
                 @Override
                 protected void initChannel(SocketChannel channel) throws Exception {
                     ChannelPipeline pipeline = channel.pipeline();
-                    if (provider.tls() == Provider.Tls.IMPLICIT) {
-                        pipeline.addLast(AtrnClientHandler.SSL, ProviderTls.clientHandler(provider));
+                    if (tlsFromTheFirstByte != null) {
+                        pipeline.addLast(AtrnClientHandler.SSL, tlsFromTheFirstByte);
                     }
                     pipeline.addLast(AtrnClientHandler.FRAMER, new AtrnClientHandler.ReplyFramer());
                     pipeline.addLast(AtrnClientHandler.NAME, client);
@@ -128,6 +140,7 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
         }
         Channel channel = connect.channel();
         channels.add(channel);
+        channel.closeFuture().addListener(closed -> client.channelClosed());
         connect.addListener(done -> {
             if (!done.isSuccess()) {
                 client.connectFailed(done.cause());

@@ -8,10 +8,12 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.apache.james.GuiceJamesServer;
@@ -19,6 +21,7 @@ import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.jamesatrn.customer.PollOutcome;
@@ -84,6 +87,46 @@ class CustomerScriptedProviderTest {
                 await().atMost(10, SECONDS).until(() -> afterReply.size() == 1);
                 assertThat(afterReply).containsExactly("QUIT");
                 assertThat(provider.failures).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60) // a poll must end even when its pipeline cannot be built
+    void aTrustStoreThatCannotBeReadFailsThePollWithoutConnecting() throws Exception {
+        try (SilentServer silent = new SilentServer()) {
+            Provider.Trust missing = new Provider.Trust(Optional.of(Path.of("/nonexistent/trust.p12")), Optional.empty(), "PKCS12");
+            PollOutcome outcome = server.getProbe(CustomerProbe.class).poller().poll(CustomerJames.provider("scripted",
+                silent.port(), Provider.Tls.IMPLICIT, missing, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5,
+                List.of("customer.example"), STEP));
+
+            assertThat(outcome.result()).isEqualTo(Result.FAILED);
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("cannot set up TLS")
+                .contains("/nonexistent/trust.p12"));
+            assertThat(silent.accepted()).isZero();
+        }
+    }
+
+    @Test
+    void plainAndLoginAreNeverSentWithoutTls() throws Exception {
+        for (Provider.Mechanism mechanism : List.of(Provider.Mechanism.PLAIN, Provider.Mechanism.LOGIN)) {
+            List<String> lines = new CopyOnWriteArrayList<>();
+            try (ScriptedProvider provider = new ScriptedProvider(c -> {
+                c.send("220 provider.test ESMTP ODMR");
+                lines.add(c.line());
+                c.send("250-provider.test");
+                c.send("250-AUTH CRAM-MD5 PLAIN LOGIN");
+                c.send("250 ATRN");
+                lines.add(c.line());
+            })) {
+                PollOutcome outcome = server.getProbe(CustomerProbe.class).poller().poll(CustomerJames.provider("scripted",
+                    provider.port(), Provider.Tls.NONE, Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", mechanism,
+                    List.of("customer.example"), STEP));
+
+                assertThat(outcome.result()).isEqualTo(Result.REFUSED);
+                assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("in clear"));
+                await().atMost(10, SECONDS).until(() -> lines.size() == 2);
+                assertThat(lines.get(1)).isEqualTo("QUIT");
             }
         }
     }
