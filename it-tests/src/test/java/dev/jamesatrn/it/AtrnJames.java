@@ -106,6 +106,12 @@ final class AtrnJames {
      */
     CompletableFuture<CustomerServer> holdReversed(String login, String secret, String domain, CountDownLatch release)
             throws InterruptedException {
+        return holdReversed(odmrPort, login, secret, domain, release, true);
+    }
+
+    /** As above on any ODMR port; with {@code takeMail} false the holder hangs up instead of greeting, and the mail stays parked. */
+    static CompletableFuture<CustomerServer> holdReversed(int odmrPort, String login, String secret, String domain,
+                                                         CountDownLatch release, boolean takeMail) throws InterruptedException {
         CountDownLatch reversed = new CountDownLatch(1);
         CustomerServer customer = new CustomerServer((step, index, reply) -> {
             if (step.equals("greeting")) {
@@ -115,11 +121,14 @@ final class AtrnJames {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+                return takeMail ? Optional.of(reply) : Optional.empty();
             }
             return Optional.of(reply);
         });
         CompletableFuture<CustomerServer> session = CompletableFuture.supplyAsync(() -> {
-            try (OdmrClient client = authenticated(login, secret)) {
+            try (OdmrClient client = new OdmrClient(odmrPort)) {
+                client.command("EHLO customer.example");
+                assertThat(OdmrClient.code(client.authCramMd5(login, secret))).isEqualTo("235");
                 assertThat(client.command("ATRN " + domain).get(0)).startsWith("250");
                 client.serve(customer);
                 return customer;

@@ -193,31 +193,9 @@ class CustomerPollTest {
         long parked = SeparateProcessTest.parkedCount(ports.webAdmin(), "customer.example");
         park(ALICE, Messages.simple("busy", ALICE));
         CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch reversed = new CountDownLatch(1);
-        CustomerServer holder = new CustomerServer((step, index, reply) -> {
-            if (step.equals("greeting")) {
-                reversed.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                // the holder leaves without taking anything
-                return Optional.empty();
-            }
-            return Optional.of(reply);
-        });
-        CompletableFuture<Void> held = CompletableFuture.runAsync(() -> {
-            try (OdmrClient client = new OdmrClient(ports.odmr())) {
-                client.command("EHLO holder.example");
-                assertThat(client.authCramMd5("customer", "customer-secret").get(0)).startsWith("235");
-                assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
-                client.serve(holder);
-            } catch (Exception e) {
-                // the holder's connection ends as it ends; only the claim it held matters here
-            }
-        });
-        reversed.await();
+        // another session holds the domain, and leaves without taking anything
+        CompletableFuture<CustomerServer> held = AtrnJames.holdReversed(ports.odmr(), "customer", "customer-secret",
+            "customer.example", release, false);
         PollOutcome busy;
         try {
             busy = poll(ports.odmr(), Provider.Tls.STARTTLS, providerCertificate, "customer-secret", Provider.Mechanism.CRAM_MD5,
@@ -225,7 +203,7 @@ class CustomerPollTest {
         } finally {
             release.countDown();
         }
-        held.get();
+        held.handle((customer, failure) -> customer).get();
         assertThat(busy.result()).as(busy.toString()).isEqualTo(Result.TRY_LATER);
         assertThat(busy.reply()).hasValueSatisfying(reply -> assertThat(reply).startsWith("451"));
         assertThat(busy.result().healthy()).isTrue();

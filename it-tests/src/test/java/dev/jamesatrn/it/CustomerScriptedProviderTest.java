@@ -188,6 +188,18 @@ class CustomerScriptedProviderTest {
         assertThat(inbox(BOB)).hasSize(beforeBob);
     }
 
+    /** Turned around, then as the provider's SMTP client up to the 354 for one recipient. */
+    private static void reversedUpToData(ScriptedProvider.Conversation c, String rcpt) throws IOException {
+        reversed(c);
+        c.reply();
+        c.command("EHLO provider.test");
+        c.command("MAIL FROM:<sender@sender.test>");
+        c.command("RCPT TO:<" + rcpt + ">");
+        if (!c.command("DATA").get(0).startsWith("354")) {
+            throw new IOException("no 354 to DATA");
+        }
+    }
+
     /** The provider's side up to a 250 to ATRN: the line is turned around. */
     private static void reversed(ScriptedProvider.Conversation c) throws IOException {
         c.upToAtrn("250 OK now reversing the connection");
@@ -229,12 +241,7 @@ class CustomerScriptedProviderTest {
         // cut in the middle of its 2,000-byte line, well before the final dot
         byte[] stuffed = Wire.dotStuff(Messages.tricky(ALICE));
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            reversed(c);
-            c.reply();
-            c.command("EHLO provider.test");
-            c.command("MAIL FROM:<sender@sender.test>");
-            c.command("RCPT TO:<" + ALICE + ">");
-            c.command("DATA");
+            reversedUpToData(c, ALICE);
             c.sendRaw(Arrays.copyOf(stuffed, stuffed.length / 2));
             c.socket.close();
         })) {
@@ -246,12 +253,7 @@ class CustomerScriptedProviderTest {
         }
 
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            reversed(c);
-            c.reply();
-            c.command("EHLO provider.test");
-            c.command("MAIL FROM:<sender@sender.test>");
-            c.command("RCPT TO:<" + ALICE + ">");
-            c.command("DATA");
+            reversedUpToData(c, ALICE);
             c.sendRaw(Wire.dotStuff(Messages.simple("after-the-cut", ALICE)));
             c.reply();
             c.command("QUIT");
