@@ -117,6 +117,12 @@ final class ReversedSmtpServer extends SMTPServer {
     }
 
     @Override
+    public String getServiceType() {
+        // James's configure() logs the copied <bind> as "bound to": say that it is not
+        return "SMTP service of the ODMR customer (reversed sessions only, never bound)";
+    }
+
+    @Override
     protected Class<? extends HandlersPackage> getCoreHandlersPackage() {
         return CustomerHandlersPackage.class;
     }

@@ -27,9 +27,15 @@ final class CustomerJames {
     static final String HELLO_NAME = "mx.customer.example";
 
     private final AtrnJames ports = AtrnJames.ports();
+    private final int connectionTimeoutSeconds;
+
+    /** @param connectionTimeoutSeconds the inbound server's idle timeout, which the reversed session takes; 0 keeps the sample's */
+    CustomerJames(int connectionTimeoutSeconds) {
+        this.connectionTimeoutSeconds = connectionTimeoutSeconds;
+    }
 
     JamesServerExtension extension() {
-        return ports.extension(CustomerJames::notParkingOwnDomains,
+        return ports.extension(this::notParkingOwnDomains,
             binder -> Multibinder.newSetBinder(binder, GuiceProbe.class).addBinding().to(CustomerProbe.class));
     }
 
@@ -37,7 +43,7 @@ final class CustomerJames {
         return ports.inboundPort;
     }
 
-    private static void notParkingOwnDomains(Path workingDirectory) {
+    private void notParkingOwnDomains(Path workingDirectory) {
         Path atrn = workingDirectory.resolve("conf/atrn.xml");
         try {
             Files.writeString(atrn, Files.readString(atrn)
@@ -46,8 +52,13 @@ final class CustomerJames {
             // Both Jameses run on this host: with autodetected names the provider would greet us
             // with its own name and, rightly, take the reversed session for a loop (LoopHandback).
             Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
-            Files.writeString(smtp, Files.readString(smtp).replace("<jmxName>smtpserver-global</jmxName>",
-                "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>"));
+            String inbound = Files.readString(smtp).replace("<jmxName>smtpserver-global</jmxName>",
+                "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>");
+            if (connectionTimeoutSeconds > 0) {
+                inbound = inbound.replaceFirst("<connectiontimeout>\\d+</connectiontimeout>",
+                    "<connectiontimeout>" + connectionTimeoutSeconds + "</connectiontimeout>");
+            }
+            Files.writeString(smtp, inbound);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -41,7 +41,7 @@ import dev.jamesatrn.customer.Provider;
 class CustomerPollTest {
     private static final String HOST = "127.0.0.1";
     private static final Duration STEP = Duration.ofSeconds(30);
-    private static final CustomerJames CUSTOMER = new CustomerJames();
+    private static final CustomerJames CUSTOMER = new CustomerJames(0);
 
     @RegisterExtension
     static JamesServerExtension james = CUSTOMER.extension();

@@ -35,7 +35,9 @@ import dev.jamesatrn.customer.Provider;
  * is enqueued.
  */
 class CustomerScriptedProviderTest {
-    private static final CustomerJames CUSTOMER = new CustomerJames();
+    /** James's idle timeout after the turn: short, to see a silent provider dropped. */
+    private static final int IDLE_SECONDS = 3;
+    private static final CustomerJames CUSTOMER = new CustomerJames(IDLE_SECONDS);
     private static final Duration STEP = Duration.ofSeconds(10);
 
     @RegisterExtension
@@ -294,6 +296,19 @@ class CustomerScriptedProviderTest {
 
             assertThat(outcome.result()).isEqualTo(Result.FAILED);
             assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("no reply to ATRN").contains("within 2 s"));
+        }
+        // silent after the turn, mid-DATA: James's own idle timeout (connectiontimeout of the
+        // inbound server) ends the session, and the half message is not enqueued
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            reversedUpToData(c, ALICE);
+            c.sendRaw("Subject: never finished\r\n".getBytes(StandardCharsets.US_ASCII));
+            c.line();
+        })) {
+            PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
+
+            assertThat(outcome.result()).isEqualTo(Result.RECEIVED);
+            assertThat(outcome.messages()).isZero();
+            assertThat(outcome.took()).isGreaterThanOrEqualTo(Duration.ofSeconds(IDLE_SECONDS)).isLessThan(STEP);
         }
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
             String atrn = c.upToAtrn("453 You have no mail");
