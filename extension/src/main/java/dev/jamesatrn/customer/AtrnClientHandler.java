@@ -262,12 +262,11 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
                 + reply.firstLine() + "\". Check login and secret of provider " + provider.name());
             return;
         }
-        String atrn = provider.domains().isEmpty() ? "ATRN" : "ATRN " + String.join(",", provider.domains());
-        send(ctx, atrn, Step.ATRN, provider.atrnReplyTimeout());
+        send(ctx, atrnCommand(), Step.ATRN, provider.atrnReplyTimeout());
     }
 
     private void onAtrn(ChannelHandlerContext ctx, ProviderReply reply) throws Exception {
-        String asked = provider.domains().isEmpty() ? "ATRN" : "ATRN " + String.join(",", provider.domains());
+        String asked = atrnCommand();
         switch (reply.code) {
             case 250:
                 turn(ctx);
@@ -283,6 +282,11 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
                 quit(ctx, Result.REFUSED, Optional.of(peer + " refused " + asked + " for login " + provider.login() + ": \""
                     + reply.firstLine() + "\"" + atrnHint(reply.code)));
         }
+    }
+
+    /** RFC 2645 5.1: domains separated by commas; none = every domain the login may claim. */
+    private String atrnCommand() {
+        return provider.domains().isEmpty() ? "ATRN" : "ATRN " + String.join(",", provider.domains());
     }
 
     private static String atrnHint(int code) {
