@@ -41,7 +41,8 @@ import dev.jamesatrn.extension.DomainClaimStore;
  *
  * <p>Polls run on a bounded pool of daemon threads of their own ({@code maxParallelPolls}):
  * a {@link Poller} blocks for a whole session, so never on a Netty event loop. At shutdown the
- * polls are interrupted, and every claim still held is released.
+ * polls are interrupted, every claim still held is released, and then the Poller is closed if it
+ * is {@link AutoCloseable} (its event loops, say).
  */
 @Singleton
 public class PollScheduler {
@@ -84,6 +85,8 @@ public class PollScheduler {
     private final Clock clock;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     private boolean stopped;
+    // The session, once a poll has taken it: closed at shutdown, after the polls (never created just to be closed).
+    private volatile Optional<Poller> session = Optional.empty();
 
     /**
      * Bound as an eager singleton: nothing else would create it when WebAdmin is off. The Poller
@@ -246,7 +249,9 @@ public class PollScheduler {
             TimeMetric timing = metrics.pollTimer();
             PollOutcome outcome;
             try {
-                outcome = poller.get().poll(provider);
+                Poller taken = poller.get();
+                session = Optional.of(taken);
+                outcome = taken.poll(provider);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 outcome = failed(provider, startedAt, startNanos, "interrupted: James is stopping");
@@ -298,6 +303,14 @@ public class PollScheduler {
         LOGGER.info(record.logLine(next));
     }
 
+    private static void closeQuietly(AutoCloseable session) {
+        try {
+            session.close();
+        } catch (Exception e) {
+            LOGGER.warn("ODMR customer: the session machinery did not close cleanly at shutdown", e);
+        }
+    }
+
     /** initialBackoff after the first unhealthy poll in a row, doubled after each further one, at most maxBackoff. */
     static Duration backoff(Provider provider, int failedInARow) {
         Duration delay = provider.initialBackoff();
@@ -338,6 +351,7 @@ public class PollScheduler {
             Thread.currentThread().interrupt();
         }
         held.forEach(PollClaims.Claim::close);
+        session.filter(AutoCloseable.class::isInstance).map(AutoCloseable.class::cast).ifPresent(PollScheduler::closeQuietly);
         if (configuration.enabled()) {
             LOGGER.info("ODMR customer: polls stopped");
         }

@@ -250,6 +250,22 @@ class PollSchedulerTest {
         assertThat(status("main").lastPoll().orElseThrow().error()).contains("interrupted: James is stopping");
         assertThat(scheduler.pollNow("main")).isEqualTo(PollScheduler.Demand.STOPPED);
         assertThat(logLines()).hasSize(1).allMatch(line -> line.endsWith(" next=-"));
+        assertThat(poller.closed.get()).as("the session closed once, after its poll").isEqualTo(1);
+    }
+
+    @Test
+    void aSessionNeverTakenIsNotCreatedAtShutdown() {
+        AtomicInteger taken = new AtomicInteger();
+        scheduler = new PollScheduler(new CustomerConfiguration(List.of(provider("main")), "smtpserver-global", 2, LEASE),
+            () -> {
+                taken.incrementAndGet();
+                return poller;
+            }, () -> claims, "node-a", new CustomerMetrics(metricFactory, new org.apache.james.metrics.api.NoopGaugeRegistry()),
+            () -> true, timer, pollThreads, clock);
+        scheduler.start();
+        scheduler.stop();
+        assertThat(taken.get()).isZero();
+        assertThat(poller.closed.get()).isZero();
     }
 
     @Test
@@ -422,7 +438,8 @@ class PollSchedulerTest {
     }
 
     /** Answers each poll from a script (RECEIVED by default), and can hold a poll until the test releases it. */
-    static final class ScriptedPoller implements Poller {
+    static final class ScriptedPoller implements Poller, AutoCloseable {
+        final AtomicInteger closed = new AtomicInteger();
         private final Map<String, LinkedBlockingQueue<Object>> scripts = new ConcurrentHashMap<>();
         private final Map<String, AtomicInteger> started = new ConcurrentHashMap<>();
         private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
@@ -473,6 +490,11 @@ class PollSchedulerTest {
 
         int interrupted(String name) {
             return counter(interrupted, name).get();
+        }
+
+        @Override
+        public void close() {
+            closed.incrementAndGet();
         }
 
         @Override
