@@ -364,6 +364,31 @@ class PollSchedulerTest {
     }
 
     @Test
+    void theClaimKeyOfAPollIsNeverAnAtrnDomain() {
+        for (String name : List.of("main", "1st", "customer-example", "A")) {
+            Domain key = PollClaims.keyOf(name);
+            assertThat(key.asString()).isEqualTo("customer_poll." + name.toLowerCase() + ".invalid");
+            assertThat(dev.jamesatrn.mailets.AtrnConfiguration.normalizeDomain(key.asString())).isEmpty();
+        }
+    }
+
+    @Test
+    void certificateChecksTurnedOffAreLoggedAtStart() {
+        Provider unchecked = new Provider("lab", "odmr.lab.example", 1366, Provider.Tls.IMPLICIT, false,
+            Provider.Trust.JVM_DEFAULT, "customer", SECRET, Provider.Mechanism.CRAM_MD5, List.of(), INTERVAL, INITIAL_BACKOFF,
+            MAX_BACKOFF, Duration.ofMinutes(5), Duration.ofMinutes(10));
+        scheduler = new PollScheduler(new CustomerConfiguration(List.of(unchecked), "smtpserver-global", 2, LEASE), () -> poller,
+            () -> claims, "node-a", new CustomerMetrics(metricFactory, new org.apache.james.metrics.api.NoopGaugeRegistry()),
+            () -> true, timer, pollThreads, clock);
+        scheduler.start();
+        synchronized (log) {
+            assertThat(log.list).filteredOn(event -> event.getLevel() == Level.WARN).singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage).asString()
+                .contains("provider 'lab' (odmr.lab.example:1366): verifyCertificate is false");
+        }
+    }
+
+    @Test
     void withoutProvidersNothingIsScheduled() {
         scheduler = new PollScheduler(CustomerConfiguration.OFF, () -> poller, () -> claims, "node-a",
             new CustomerMetrics(metricFactory, new org.apache.james.metrics.api.NoopGaugeRegistry()), () -> true, timer,
