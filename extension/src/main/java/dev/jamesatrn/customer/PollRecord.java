@@ -55,7 +55,7 @@ public final class PollRecord {
             outcome.error().map(text -> safe(text, provider.secret())));
     }
 
-    static PollRecord skipped(Provider provider, Trigger trigger, Instant startedAt, Duration took, Optional<String> holder) {
+    static PollRecord skippedPoll(Provider provider, Trigger trigger, Instant startedAt, Duration took, Optional<String> holder) {
         return new PollRecord(provider.name(), trigger, startedAt, took, Optional.empty(), Optional.empty(), 0, 0,
             Optional.of(safe("another node polls this provider now (claim held by " + holder.orElse("an owner the claim store "
                 + "did not name") + ")", provider.secret())));

@@ -241,7 +241,7 @@ public class PollScheduler {
         Provider provider = slot.provider;
         try (PollClaims.Claim claim = claims.claim(provider.name())) {
             if (!claim.granted()) {
-                return PollRecord.skipped(provider, trigger, startedAt, since(startNanos), claim.holder());
+                return PollRecord.skippedPoll(provider, trigger, startedAt, since(startNanos), claim.holder());
             }
             synchronized (this) {
                 slot.claim = Optional.of(claim);
