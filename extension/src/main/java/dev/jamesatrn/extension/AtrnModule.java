@@ -42,6 +42,7 @@ public class AtrnModule extends AbstractModule {
         // Not eager: James creates this child injector while its own repository store is still
         // being built. The ATRN handler injects it, which starts the sweep once James is ready.
         bind(ParkedMailExpiry.class).in(Singleton.class);
+        install(new dev.jamesatrn.customer.CustomerModule());
     }
 
     @Provides
