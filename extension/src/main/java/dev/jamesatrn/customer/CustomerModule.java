@@ -11,7 +11,10 @@ import javax.inject.Singleton;
 import org.apache.commons.configuration2.HierarchicalConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.commons.configuration2.tree.ImmutableNode;
+import org.apache.james.dnsservice.api.DNSService;
 import org.apache.james.filesystem.api.FileSystem;
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.protocols.lib.handler.ProtocolHandlerLoader;
 import org.apache.james.server.core.configuration.ConfigurationProvider;
 import org.apache.james.util.LoggingLevel;
 
@@ -30,12 +33,21 @@ public class CustomerModule extends AbstractModule {
 
     @Override
     protected void configure() {
-        // The session (connect, TLS, AUTH, ATRN, the reversed SMTP server) is bound here.
-        OptionalBinder.newOptionalBinder(binder(), Poller.class).setDefault().to(SessionNotBuiltPoller.class);
+        // The session (connect, TLS, AUTH, ATRN, the reversed SMTP server). Optional so that a test
+        // module can put a scripted session in its place.
+        OptionalBinder.newOptionalBinder(binder(), Poller.class).setDefault().to(OdmrCustomerPoller.class);
         bind(CustomerMetrics.class).in(Singleton.class);
         // Eager: with WebAdmin off nothing else would create it. With no provider it starts no thread.
         bind(PollScheduler.class).asEagerSingleton();
         bind(CustomerRoutes.class).in(Singleton.class);
+    }
+
+    /** Created on the first poll only (the scheduler asks for it lazily), so a James without providers builds nothing. */
+    @Provides
+    @Singleton
+    OdmrCustomerPoller customerSession(ConfigurationProvider configurations, CustomerConfiguration customer, FileSystem fileSystem,
+                                       ProtocolHandlerLoader loader, DNSService dns, MetricFactory metricFactory) throws Exception {
+        return OdmrCustomerPoller.create(configurations, customer.inboundServer(), fileSystem, loader, dns, metricFactory);
     }
 
     @Provides
