@@ -17,6 +17,9 @@ import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * James behind a load balancer: every connection comes from the balancer's address. With the
  * PROXY protocol ({@code <proxyRequired>true</proxyRequired>} in smtpserver.xml, James 3.8.1), the

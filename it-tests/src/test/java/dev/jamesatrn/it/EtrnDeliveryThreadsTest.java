@@ -19,6 +19,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SilentServer;
+
 /**
  * ETRN needs no AUTH, and each of its deliveries holds a thread for 30 s per unreachable address
  * or 5 minutes against a host that never greets. ATRN customers must keep their session threads

@@ -32,6 +32,17 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SilentServer;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+
 /**
  * ETRN as an attacker (or a misconfigured network) would use it: delivery that leads back to this
  * James or to another node of its cluster (through every address of a relay, or one of two),

@@ -24,6 +24,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+
 /**
  * ETRN (RFC 1985) for ATRN domains: given mail parked for a domain, when someone sends
  * {@code ETRN domain}, James answers 253 and delivers it over a new connection to the domain's

@@ -21,6 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.FlakyMailRepositoryStore;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
 
 /**
  * The "delayed" DSN (atrn.xml {@code delayWarningAfter}) is recorded in the parked copy's name,

@@ -19,6 +19,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.FlakyMailRepositoryStore;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * Storage failures and silent customers, with the reversed-session timeouts shortened to 2 s in
  * conf/atrn.xml (the setting an operator would change) so the test does not wait 5 minutes.

@@ -37,6 +37,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.Wire;
+
 /**
  * Replies James cannot trust, from the ATRN customer in the reversed session and from an MX
  * after ETRN: endless multi-line replies, a reply line longer than James's line framer takes, a

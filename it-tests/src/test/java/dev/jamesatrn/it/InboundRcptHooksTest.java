@@ -24,6 +24,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.Wire;
+
 /**
  * The inbound RCPT chain with an ISP's anti-abuse handlers in smtpserver.xml (James's
  * {@code MaxRcptHandler} and {@code DNSRBLHandler}, the blocklist answered by an in-memory DNS):

@@ -30,6 +30,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * Lifetime, delay warnings, slowed-down AUTH failures, the ATRN repeat interval (shortened in
  * conf/atrn.xml), and the AUTH failure limits across connections at their defaults. Clients that

@@ -16,6 +16,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * {@code maxParallelTransfers}: a drain holds a transfer slot only while James works for it
  * (reading the store, preparing data, changing the store), never while it waits on the network.

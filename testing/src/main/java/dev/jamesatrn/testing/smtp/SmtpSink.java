@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.smtp;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -15,17 +15,17 @@ public final class SmtpSink implements AutoCloseable {
     private final CustomerServer customer;
     private final Thread acceptor;
 
-    SmtpSink() throws IOException {
+    public SmtpSink() throws IOException {
         this(0, message -> {
         });
     }
 
-    SmtpSink(int port, Consumer<CustomerServer.Received> onReceived) throws IOException {
+    public SmtpSink(int port, Consumer<CustomerServer.Received> onReceived) throws IOException {
         this(port, new CustomerServer(CustomerServer.Script.ACCEPT_ALL, onReceived));
     }
 
     /** Every connection served by {@code customer} (its script decides each reply), on a free port. */
-    SmtpSink(CustomerServer customer) throws IOException {
+    public SmtpSink(CustomerServer customer) throws IOException {
         this(0, customer);
     }
 
@@ -34,7 +34,7 @@ public final class SmtpSink implements AutoCloseable {
     }
 
     /** Every connection served by {@code customer}, at a chosen address (e.g. one of a relay name's addresses). */
-    SmtpSink(InetSocketAddress at, CustomerServer customer) throws IOException {
+    public SmtpSink(InetSocketAddress at, CustomerServer customer) throws IOException {
         this.customer = customer;
         server = new ServerSocket();
         server.bind(at, 10);
@@ -43,16 +43,16 @@ public final class SmtpSink implements AutoCloseable {
         acceptor.start();
     }
 
-    SmtpSink discardingData() {
+    public SmtpSink discardingData() {
         customer.discardingData();
         return this;
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    List<CustomerServer.Received> received() {
+    public List<CustomerServer.Received> received() {
         return customer.received;
     }
 

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -68,7 +68,7 @@ public final class JamesLayout {
         }
     }
 
-    static String overrideBinds(String smtpserverXml, Map<String, String> binds) {
+    public static String overrideBinds(String smtpserverXml, Map<String, String> binds) {
         Matcher servers = SERVER.matcher(smtpserverXml);
         StringBuilder out = new StringBuilder();
         while (servers.find()) {

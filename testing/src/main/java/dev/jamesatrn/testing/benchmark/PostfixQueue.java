@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.benchmark;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,11 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.demo;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.jamesatrn.testing.smtp.SmtpSink;
 
 /**
  * For trying the demo by hand: the customer's MTA behind fetchmail, on 127.0.0.1 (default port

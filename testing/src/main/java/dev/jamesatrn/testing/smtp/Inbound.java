@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.smtp;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -9,12 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Sends mail to James's ordinary SMTP port as an anonymous internet peer would. */
-final class Inbound {
+public final class Inbound {
     private Inbound() {
     }
 
     /** @return the reply to each RCPT, then the reply to end-of-data (or "none" if no RCPT passed) */
-    static List<String> send(int port, String from, List<String> rcpts, byte[] message) throws IOException {
+    public static List<String> send(int port, String from, List<String> rcpts, byte[] message) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(30_000);
             InputStream in = new BufferedInputStream(socket.getInputStream());
@@ -49,7 +49,7 @@ final class Inbound {
     }
 
     /** Several messages one after another on one connection; @return the reply to each end-of-data. */
-    static List<String> sendOnOneConnection(int port, String from, String rcpt, List<byte[]> messages) throws IOException {
+    public static List<String> sendOnOneConnection(int port, String from, String rcpt, List<byte[]> messages) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(30_000);
             InputStream in = new BufferedInputStream(socket.getInputStream());

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,28 +25,32 @@ import org.apache.james.utils.GuiceProbe;
 import com.google.inject.Module;
 import com.google.inject.multibindings.Multibinder;
 
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * A real James memory server in this JVM, configured from config-samples/ through
  * {@link JamesLayout} (free loopback ports instead of 25 and 366).
  */
-final class AtrnJames {
-    final int inboundPort = freePort();
-    final int odmrPort = freePort();
-    final int odmrTlsPort = freePort();
+public final class AtrnJames {
+    public final int inboundPort = freePort();
+    public final int odmrPort = freePort();
+    public final int odmrTlsPort = freePort();
 
     private AtrnJames() {
     }
 
-    static AtrnJames ports() {
+    public static AtrnJames ports() {
         return new AtrnJames();
     }
 
-    JamesServerExtension extension(Consumer<Path> beforeStart) {
+    public JamesServerExtension extension(Consumer<Path> beforeStart) {
         return extension(beforeStart, binder -> {
         });
     }
 
-    JamesServerExtension extension(Consumer<Path> beforeStart, Module override) {
+    public JamesServerExtension extension(Consumer<Path> beforeStart, Module override) {
         return new JamesServerBuilder<MemoryJamesConfiguration>(tmp -> {
             JamesLayout.create(tmp.toPath(), Map.of(
                 JamesLayout.INBOUND, "127.0.0.1:" + inboundPort,
@@ -67,7 +71,7 @@ final class AtrnJames {
     }
 
     /** Adds elements to conf/atrn.xml (e.g. short timeouts), before James reads it. */
-    static Consumer<Path> atrnXmlWith(String elements) {
+    public static Consumer<Path> atrnXmlWith(String elements) {
         return workingDirectory -> {
             Path atrn = workingDirectory.resolve("conf/atrn.xml");
             try {
@@ -78,13 +82,13 @@ final class AtrnJames {
         };
     }
 
-    JamesServerExtension extension() {
+    public JamesServerExtension extension() {
         return extension(path -> {
         });
     }
 
     /** Sends a message on the inbound port and waits until James has parked it. */
-    void park(GuiceJamesServer server, String domain, String rcpt, byte[] message) throws Exception {
+    public void park(GuiceJamesServer server, String domain, String rcpt, byte[] message) throws Exception {
         ParkedProbe probe = server.getProbe(ParkedProbe.class);
         long before = probe.count(domain);
         List<String> replies = Inbound.send(inboundPort, "sender@sender.test", List.of(rcpt), message);
@@ -93,7 +97,7 @@ final class AtrnJames {
     }
 
     /** An ODMR session past EHLO and AUTH CRAM-MD5. */
-    OdmrClient authenticated(String login, String secret) throws Exception {
+    public OdmrClient authenticated(String login, String secret) throws Exception {
         OdmrClient client = new OdmrClient(odmrPort);
         client.command("EHLO customer.example");
         assertThat(OdmrClient.code(client.authCramMd5(login, secret))).isEqualTo("235");
@@ -104,7 +108,7 @@ final class AtrnJames {
      * Runs ATRN for a domain in the background with a customer that, once reversed, waits for
      * {@code release} before greeting: the domain stays claimed until then.
      */
-    CompletableFuture<CustomerServer> holdReversed(String login, String secret, String domain, CountDownLatch release)
+    public CompletableFuture<CustomerServer> holdReversed(String login, String secret, String domain, CountDownLatch release)
             throws InterruptedException {
         CountDownLatch reversed = new CountDownLatch(1);
         CustomerServer customer = new CustomerServer((step, index, reply) -> {
@@ -131,7 +135,7 @@ final class AtrnJames {
         return session;
     }
 
-    static int freePort() {
+    public static int freePort() {
         return JamesProcess.freePort();
     }
 }

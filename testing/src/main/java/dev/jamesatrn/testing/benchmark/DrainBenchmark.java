@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.benchmark;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -28,6 +28,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.JamesProcess;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+import dev.jamesatrn.testing.smtp.Wire;
 
 /**
  * The benchmark behind BENCHMARKS.md (README: "Benchmark"). Not a test: it measures, prints a

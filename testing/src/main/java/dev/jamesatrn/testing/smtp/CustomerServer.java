@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.smtp;
 
 import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
@@ -20,41 +20,41 @@ import java.util.function.Consumer;
  */
 public final class CustomerServer {
     /** {@code length}: bytes received, also when {@link #discardingData()} dropped the data itself. */
-    record Received(String mailFrom, List<String> rcptTo, byte[] data, int length) {
+    public record Received(String mailFrom, List<String> rcptTo, byte[] data, int length) {
     }
 
     /** Decides the reply to a command; empty means hang up instead of replying. */
-    interface Script {
+    public interface Script {
         Optional<String> reply(String step, int messageIndex, String defaultReply);
 
         Script ACCEPT_ALL = (step, index, defaultReply) -> Optional.of(defaultReply);
     }
 
-    final List<Received> received = new CopyOnWriteArrayList<>();
-    final List<String> commands = new CopyOnWriteArrayList<>();
-    final List<Received> unacknowledged = new CopyOnWriteArrayList<>();
+    public final List<Received> received = new CopyOnWriteArrayList<>();
+    public final List<String> commands = new CopyOnWriteArrayList<>();
+    public final List<Received> unacknowledged = new CopyOnWriteArrayList<>();
     private final Script script;
     private final Consumer<Received> onReceived;
     private volatile boolean keepData = true;
 
-    CustomerServer(Script script) {
+    public CustomerServer(Script script) {
         this(script, message -> {
         });
     }
 
-    CustomerServer(Script script, Consumer<Received> onReceived) {
+    public CustomerServer(Script script, Consumer<Received> onReceived) {
         this.script = script;
         this.onReceived = onReceived;
     }
 
     /** For benchmarks: count messages but do not keep their bytes. */
-    CustomerServer discardingData() {
+    public CustomerServer discardingData() {
         keepData = false;
         return this;
     }
 
     /** Serves one SMTP session; returns normally on QUIT or when the script hangs up. */
-    void serve(InputStream rawIn, OutputStream rawOut, boolean greet) throws IOException {
+    public void serve(InputStream rawIn, OutputStream rawOut, boolean greet) throws IOException {
         // RFC 2920 section 3.2: replies are sent once no more commands are waiting, so a pipelined
         // group is answered in one segment (reply by reply, Nagle's algorithm and delayed ACKs
         // would add 40 ms per group).

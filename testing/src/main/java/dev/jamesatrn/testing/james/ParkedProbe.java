@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -16,9 +16,9 @@ import org.apache.mailet.Mail;
 
 /** Looks into the parked-mail repositories the way the extension lays them out. */
 public class ParkedProbe implements GuiceProbe {
-    static final String PREFIX = "parkedfile://var/mail/atrn/";
+    public static final String PREFIX = "parkedfile://var/mail/atrn/";
 
-    record Parked(String sender, List<String> recipients, byte[] bytes) {
+    public record Parked(String sender, List<String> recipients, byte[] bytes) {
     }
 
     private final MailRepositoryStore store;

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.host;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Assumptions;
  * .ci/run, which installs everything) a missing one fails the test instead, so that nothing
  * passes by being skipped.
  */
-final class Prerequisites {
-    static final String NO_SKIP = "ATRN_TESTS_NO_SKIP";
+public final class Prerequisites {
+    public static final String NO_SKIP = "ATRN_TESTS_NO_SKIP";
 
     private Prerequisites() {
     }
 
-    static void require(boolean present, String why) {
+    public static void require(boolean present, String why) {
         if (present) {
             return;
         }

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -76,7 +76,7 @@ public final class JamesProcess implements AutoCloseable {
 
     public static Path jamesClasspathFile() {
         return Path.of(System.getProperty("atrn.james.classpath",
-            JamesLayout.repositoryRoot().resolve("it-tests/target/james-classpath.txt").toString()));
+            JamesLayout.repositoryRoot().resolve("testing/target/james-classpath.txt").toString()));
     }
 
     /**
@@ -105,7 +105,7 @@ public final class JamesProcess implements AutoCloseable {
         Files.createDirectories(extensions);
         Path jar = extensionJar();
         if (!Files.isRegularFile(jar)) {
-            throw new IOException("Extension jar " + jar + " is missing: run mvn install -DskipTests first");
+            throw new IOException("Extension jar " + jar + " is missing: build it first (mvn -B package -DskipTests)");
         }
         Files.copy(jar, extensions.resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         String classpath = Files.readString(jamesClasspathFile(), StandardCharsets.UTF_8).trim();

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.smtp;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -15,7 +15,7 @@ public final class Wire {
     }
 
     /** One line including its CRLF/LF, or EOF. */
-    static byte[] readLine(InputStream in) throws IOException {
+    public static byte[] readLine(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         while (true) {
             int b = in.read();
@@ -32,13 +32,13 @@ public final class Wire {
         }
     }
 
-    static String readTextLine(InputStream in) throws IOException {
+    public static String readTextLine(InputStream in) throws IOException {
         String line = new String(readLine(in), StandardCharsets.UTF_8);
         return line.replaceAll("[\r\n]+$", "");
     }
 
     /** A whole (possibly multi-line) reply; returns its lines. */
-    static List<String> readReply(InputStream in) throws IOException {
+    public static List<String> readReply(InputStream in) throws IOException {
         List<String> lines = new ArrayList<>();
         while (true) {
             String line = readTextLine(in);
@@ -49,13 +49,13 @@ public final class Wire {
         }
     }
 
-    static void writeLine(OutputStream out, String line) throws IOException {
+    public static void writeLine(OutputStream out, String line) throws IOException {
         out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 
     /** Dot-stuffs and terminates a message body for DATA (RFC 5321 section 4.5.2). */
-    static byte[] dotStuff(byte[] message) {
+    public static byte[] dotStuff(byte[] message) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         boolean lineStart = true;
         for (byte b : message) {
@@ -73,7 +73,7 @@ public final class Wire {
     }
 
     /** Reads DATA lines until the lone dot and undoes the dot-stuffing. */
-    static byte[] readData(InputStream in) throws IOException {
+    public static byte[] readData(InputStream in) throws IOException {
         ByteArrayOutputStream message = new ByteArrayOutputStream();
         while (true) {
             byte[] line = readLine(in);

@@ -1,6 +1,8 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.demo;
 
 import java.nio.file.Path;
+
+import dev.jamesatrn.testing.james.JamesProcess;
 
 /**
  * The main job: James 3.8.1 with this extension loaded from extensions-jars/ and configured
@@ -42,7 +44,7 @@ public final class DemoMain {
             "  printf 'poll " + HOST + " protocol odmr port " + PORTS.odmr() + " user \"customer\" password \"customer-secret\""
                 + " fetchdomains customer.example,customer2.example smtphost 127.0.0.1/2526\\n' > /tmp/atrn.rc"
                 + " && chmod 600 /tmp/atrn.rc && fetchmail -f /tmp/atrn.rc --nodetach --nosyslog -v",
-            "  (first start a customer MTA on 127.0.0.1:2526, e.g. java -cp it-tests/target/classes dev.jamesatrn.it.SinkMain)",
+            "  (first start a customer MTA on 127.0.0.1:2526, e.g. java -cp testing/target/classes dev.jamesatrn.testing.demo.SinkMain)",
             "The same over TLS (the demo's certificate is self-signed, hence no sslcertck; trust it with sslcertfile in production):",
             "  printf 'poll " + HOST + " protocol odmr port " + PORTS.odmrTls() + " user \"customer\" password \"customer-secret\" ssl no sslcertck"
                 + " fetchdomains customer.example smtphost 127.0.0.1/2526\\n' > /tmp/atrn-tls.rc"

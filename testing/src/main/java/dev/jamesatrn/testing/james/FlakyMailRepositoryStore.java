@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import java.util.Iterator;
 import java.util.Optional;
@@ -28,10 +28,10 @@ import dev.jamesatrn.mailets.ParkedNames;
  */
 @Singleton
 public class FlakyMailRepositoryStore implements MailRepositoryStore {
-    static final AtomicBoolean FAILING = new AtomicBoolean();
-    static final AtomicBoolean FAILING_REMOVE = new AtomicBoolean();
-    static final AtomicBoolean FAILING_FLAG_UPDATE = new AtomicBoolean();
-    static final String FAILING_URL = "parkedfile://var/mail/atrn/other.example";
+    public static final AtomicBoolean FAILING = new AtomicBoolean();
+    public static final AtomicBoolean FAILING_REMOVE = new AtomicBoolean();
+    public static final AtomicBoolean FAILING_FLAG_UPDATE = new AtomicBoolean();
+    public static final String FAILING_URL = "parkedfile://var/mail/atrn/other.example";
 
     private final MemoryMailRepositoryStore delegate;
 

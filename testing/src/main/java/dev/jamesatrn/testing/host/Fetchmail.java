@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,26 +10,26 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Debian's fetchmail as the ODMR customer: CRAM-MD5, ATRN for a domain list, relaying to an SMTP host. */
-final class Fetchmail {
-    static final Path BINARY = Path.of("/usr/bin/fetchmail");
-    static final String NOT_INSTALLED = "fetchmail is not installed (apt-get install fetchmail); .ci/run installs it";
+public final class Fetchmail {
+    public static final Path BINARY = Path.of("/usr/bin/fetchmail");
+    public static final String NOT_INSTALLED = "fetchmail is not installed (apt-get install fetchmail); .ci/run installs it";
 
-    record Run(int exitCode, String output) {
+    public record Run(int exitCode, String output) {
     }
 
     private Fetchmail() {
     }
 
-    static boolean installed() {
+    public static boolean installed() {
         return Files.isExecutable(BINARY);
     }
 
     /** One poll of the ODMR port; fetchmail relays the reversed session to 127.0.0.1:smtpPort. */
-    static Run poll(Path home, int odmrPort, String login, String secret, String domains, int smtpPort) throws Exception {
+    public static Run poll(Path home, int odmrPort, String login, String secret, String domains, int smtpPort) throws Exception {
         return poll(home, "127.0.0.1", odmrPort, login, secret, domains, smtpPort);
     }
 
-    static Run poll(Path home, String provider, int odmrPort, String login, String secret, String domains, int smtpPort)
+    public static Run poll(Path home, String provider, int odmrPort, String login, String secret, String domains, int smtpPort)
             throws Exception {
         return poll(home, provider, odmrPort, "", login, secret, domains, smtpPort);
     }
@@ -38,7 +38,7 @@ final class Fetchmail {
      * One poll over TLS from the first byte (fetchmail's only TLS in ODMR mode), checking the
      * provider's certificate against {@code trustedCertificate} (PEM) and the name {@code provider}.
      */
-    static Run pollTls(Path home, String provider, int odmrPort, Path trustedCertificate, String login, String secret,
+    public static Run pollTls(Path home, String provider, int odmrPort, Path trustedCertificate, String login, String secret,
                        String domains, int smtpPort) throws Exception {
         return poll(home, provider, odmrPort, " ssl sslcertck sslcertfile \"" + trustedCertificate + "\"", login, secret,
             domains, smtpPort);

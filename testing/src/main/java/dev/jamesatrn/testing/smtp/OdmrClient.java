@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.smtp;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -20,18 +20,18 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /** A scripted ODMR customer over a real socket: EHLO, STARTTLS, AUTH, ATRN, then the server role. */
-final class OdmrClient implements AutoCloseable {
+public final class OdmrClient implements AutoCloseable {
     private Socket socket;
     private InputStream in;
     private OutputStream out;
-    final List<String> greeting;
+    public final List<String> greeting;
 
-    OdmrClient(int port) throws IOException {
+    public OdmrClient(int port) throws IOException {
         this(new Socket("127.0.0.1", port));
     }
 
     /** From a chosen local address (any of 127.0.0.0/8 on Linux), to act as a different client. */
-    OdmrClient(int port, InetAddress localAddress) throws IOException {
+    public OdmrClient(int port, InetAddress localAddress) throws IOException {
         this(new Socket(InetAddress.getByName("127.0.0.1"), port, localAddress, 0));
     }
 
@@ -50,25 +50,25 @@ final class OdmrClient implements AutoCloseable {
         }
     }
 
-    List<String> command(String line) throws IOException {
+    public List<String> command(String line) throws IOException {
         Wire.writeLine(out, line);
         return Wire.readReply(in);
     }
 
-    void sendRaw(byte[] bytes) throws IOException {
+    public void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
 
-    List<String> readReply() throws IOException {
+    public List<String> readReply() throws IOException {
         return Wire.readReply(in);
     }
 
-    static String code(List<String> reply) {
+    public static String code(List<String> reply) {
         return reply.get(reply.size() - 1).substring(0, 3);
     }
 
-    List<String> authCramMd5(String login, String secret) throws Exception {
+    public List<String> authCramMd5(String login, String secret) throws Exception {
         List<String> challenge = command("AUTH CRAM-MD5");
         if (!code(challenge).equals("334")) {
             return challenge;
@@ -80,19 +80,19 @@ final class OdmrClient implements AutoCloseable {
         return command(Base64.getEncoder().encodeToString((login + " " + digest).getBytes(StandardCharsets.UTF_8)));
     }
 
-    List<String> authPlain(String login, String secret) throws IOException {
+    public List<String> authPlain(String login, String secret) throws IOException {
         return command("AUTH PLAIN " + Base64.getEncoder().encodeToString(("\0" + login + "\0" + secret).getBytes(StandardCharsets.UTF_8)));
     }
 
     /** TLS from the first byte, as on the ODMR-over-TLS port (fetchmail's ssl option). */
-    static OdmrClient implicitTls(int port) throws Exception {
+    public static OdmrClient implicitTls(int port) throws Exception {
         SSLSocket tls = (SSLSocket) trustingEveryone().getSocketFactory().createSocket("127.0.0.1", port);
         tls.setUseClientMode(true);
         tls.startHandshake();
         return new OdmrClient(tls);
     }
 
-    List<String> startTls() throws Exception {
+    public List<String> startTls() throws Exception {
         List<String> reply = command("STARTTLS");
         if (!code(reply).equals("220")) {
             return reply;
@@ -126,17 +126,17 @@ final class OdmrClient implements AutoCloseable {
         return context;
     }
 
-    boolean isEncrypted() {
+    public boolean isEncrypted() {
         return socket instanceof SSLSocket;
     }
 
     /** After ATRN's 250: act as the customer's SMTP server on this same connection. */
-    void serve(CustomerServer server) throws IOException {
+    public void serve(CustomerServer server) throws IOException {
         server.serve(in, out, true);
     }
 
     /** True when the provider closes the connection: anything it still sends first is skipped. */
-    boolean closedByPeer() {
+    public boolean closedByPeer() {
         try {
             while (in.read() >= 0) {
                 // skip pipelined commands we are not going to answer

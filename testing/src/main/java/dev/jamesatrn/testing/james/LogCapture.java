@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import java.util.List;
 import java.util.stream.Collectors;
@@ -11,16 +11,16 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 
 /** Collects what a logger (and the loggers under it) writes at INFO and above in an in-JVM James. */
-final class LogCapture {
+public final class LogCapture {
     private final String name;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
     private Level levelBefore;
 
-    LogCapture(String name) {
+    public LogCapture(String name) {
         this.name = name;
     }
 
-    void start() {
+    public void start() {
         appender.start();
         Logger logger = (Logger) LoggerFactory.getLogger(name);
         levelBefore = logger.getLevel();
@@ -29,20 +29,20 @@ final class LogCapture {
         logger.addAppender(appender);
     }
 
-    void stop() {
+    public void stop() {
         Logger logger = (Logger) LoggerFactory.getLogger(name);
         logger.detachAppender(appender);
         logger.setLevel(levelBefore);
     }
 
-    List<String> lines() {
+    public List<String> lines() {
         // the appender adds under its own lock (AppenderBase.doAppend)
         synchronized (appender) {
             return appender.list.stream().map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
         }
     }
 
-    List<String> warnings() {
+    public List<String> warnings() {
         synchronized (appender) {
             return appender.list.stream().filter(event -> event.getLevel().isGreaterOrEqual(Level.WARN))
                 .map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.smtp;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Accepts connections on loopback and never says a word: a tarpit, or a relay whose MTA hangs. */
-final class SilentServer implements AutoCloseable {
+public final class SilentServer implements AutoCloseable {
     private final ServerSocket server;
     private final List<Socket> connections = new CopyOnWriteArrayList<>();
 
-    SilentServer() {
+    public SilentServer() {
         try {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         } catch (IOException e) {
@@ -32,15 +32,15 @@ final class SilentServer implements AutoCloseable {
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    int accepted() {
+    public int accepted() {
         return connections.size();
     }
 
-    void hangUpAll() throws IOException {
+    public void hangUpAll() throws IOException {
         for (Socket socket : connections) {
             socket.close();
         }

@@ -1,4 +1,4 @@
-package dev.jamesatrn.it;
+package dev.jamesatrn.testing.james;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,11 +14,11 @@ import org.apache.james.GuiceJamesServer;
 import org.apache.james.utils.WebAdminGuiceProbe;
 
 /** James's WebAdmin {@code /metrics} (Prometheus text format), read over HTTP as a scraper would. */
-final class JamesMetrics {
+public final class JamesMetrics {
     private JamesMetrics() {
     }
 
-    static String scrape(GuiceJamesServer server) throws Exception {
+    public static String scrape(GuiceJamesServer server) throws Exception {
         int port = server.getProbe(WebAdminGuiceProbe.class).getWebAdminPort().getValue();
         HttpResponse<String> response = HttpClient.newHttpClient().send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
@@ -28,13 +28,13 @@ final class JamesMetrics {
     }
 
     /** One sample; Dropwizard counters get the suffix _total in this format. */
-    static Optional<Double> value(String metrics, String name) {
+    public static Optional<Double> value(String metrics, String name) {
         Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(name) + " ([0-9.eE+-]+)$").matcher(metrics);
         return matcher.find() ? Optional.of(Double.parseDouble(matcher.group(1))) : Optional.empty();
     }
 
     /** How much a counter grew between two scrapes (an absent counter counts as 0). */
-    static double delta(String before, String after, String name) {
+    public static double delta(String before, String after, String name) {
         return value(after, name).orElse(0.0) - value(before, name).orElse(0.0);
     }
 }
