@@ -47,7 +47,7 @@ final class PostfixQueue {
     }
 
     void awaitHeld(int count) throws Exception {
-        DrainBenchmark.waitFor(Duration.ofMinutes(30), () -> {
+        Traffic.waitFor(Duration.ofMinutes(30), () -> {
             try {
                 return run(Duration.ofSeconds(30), "postqueue", "-j").lines().count() >= count;
             } catch (Exception e) {
