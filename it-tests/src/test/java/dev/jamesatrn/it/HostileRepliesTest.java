@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +39,7 @@ import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.ParkedProbe;
 import dev.jamesatrn.testing.smtp.CustomerServer;
 import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.LoopbackServer;
 import dev.jamesatrn.testing.smtp.Messages;
 import dev.jamesatrn.testing.smtp.OdmrClient;
 import dev.jamesatrn.testing.smtp.Wire;
@@ -329,65 +328,44 @@ class HostileRepliesTest {
     /** An MX that greets, reads EHLO and answers it with continuation lines without end. */
     static final class FloodingMx implements AutoCloseable {
         final BlockingQueue<Flood> floods = new LinkedBlockingQueue<>();
-        private final ServerSocket server;
+        private final LoopbackServer server;
 
-        private FloodingMx(ServerSocket server) {
-            this.server = server;
+        private FloodingMx() throws IOException {
+            server = LoopbackServer.start("flooding-mx", this::serve);
         }
 
         static FloodingMx start() {
             try {
-                FloodingMx mx = new FloodingMx(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-                Thread acceptor = new Thread(mx::acceptLoop, "flooding-mx");
-                acceptor.setDaemon(true);
-                acceptor.start();
-                return mx;
+                return new FloodingMx();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
 
         int port() {
-            return server.getLocalPort();
+            return server.port();
         }
 
-        private void acceptLoop() {
-            while (!server.isClosed()) {
+        private void serve(Socket socket) throws IOException {
+            socket.setSoTimeout(30_000);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            Wire.writeLine(out, "220 flooding.example ESMTP");
+            if (!Wire.readTextLine(in).startsWith("EHLO ")) {
+                return;
+            }
+            floods.add(Flood.stream(out::write, () -> {
                 try {
-                    Socket socket = server.accept();
-                    Thread connection = new Thread(() -> serve(socket), "flooding-mx-connection");
-                    connection.setDaemon(true);
-                    connection.start();
-                } catch (IOException e) {
-                    // closed
-                }
-            }
-        }
-
-        private void serve(Socket socket) {
-            try (socket) {
-                socket.setSoTimeout(30_000);
-                InputStream in = new BufferedInputStream(socket.getInputStream());
-                OutputStream out = socket.getOutputStream();
-                Wire.writeLine(out, "220 flooding.example ESMTP");
-                if (!Wire.readTextLine(in).startsWith("EHLO ")) {
-                    return;
-                }
-                floods.add(Flood.stream(out::write, () -> {
-                    try {
-                        while (in.read() >= 0) {
-                            // anything James still sends is not our concern
-                        }
-                        return true;
-                    } catch (SocketTimeoutException e) {
-                        return false;
-                    } catch (IOException e) {
-                        return true;
+                    while (in.read() >= 0) {
+                        // anything James still sends is not our concern
                     }
-                }, socket));
-            } catch (IOException e) {
-                // connection over
-            }
+                    return true;
+                } catch (SocketTimeoutException e) {
+                    return false;
+                } catch (IOException e) {
+                    return true;
+                }
+            }, socket));
         }
 
         @Override

@@ -4,13 +4,9 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,8 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Inbound;
 import dev.jamesatrn.testing.smtp.Messages;
-import dev.jamesatrn.testing.smtp.Wire;
 
 /**
  * The inbound RCPT chain with an ISP's anti-abuse handlers in smtpserver.xml (James's
@@ -117,31 +113,15 @@ class InboundRcptHooksTest {
      * local address. Returns the replies to MAIL, each RCPT and end-of-data (if sent).
      */
     private static List<String> transaction(String from, List<String> recipients) throws IOException {
-        try (Socket socket = new Socket(InetAddress.getByName("127.0.0.1"), PORTS.inboundPort, InetAddress.getByName(from), 0)) {
-            socket.setSoTimeout(30_000);
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            Wire.readReply(in);
-            Wire.writeLine(out, "EHLO sender.test");
-            Wire.readReply(in);
+        try (Inbound session = Inbound.connect(PORTS.inboundPort, from)) {
             List<String> replies = new ArrayList<>();
-            Wire.writeLine(out, "MAIL FROM:<sender@sender.test>");
-            replies.add(String.join("\n", Wire.readReply(in)));
-            boolean any = false;
-            for (String rcpt : recipients) {
-                Wire.writeLine(out, "RCPT TO:<" + rcpt + ">");
-                String reply = String.join("\n", Wire.readReply(in));
-                replies.add(reply);
-                any |= reply.startsWith("250");
+            replies.add(session.command("MAIL FROM:<sender@sender.test>"));
+            List<String> rcptReplies = session.rcptTo(recipients);
+            replies.addAll(rcptReplies);
+            if (Inbound.anyAccepted(rcptReplies)) {
+                replies.add(session.data(Messages.simple("rcpt-chain", recipients.get(0))));
             }
-            if (any) {
-                Wire.writeLine(out, "DATA");
-                Wire.readReply(in);
-                out.write(Wire.dotStuff(Messages.simple("rcpt-chain", recipients.get(0))));
-                out.flush();
-                replies.add(String.join("\n", Wire.readReply(in)));
-            }
-            Wire.writeLine(out, "QUIT");
+            session.quit();
             return replies;
         }
     }

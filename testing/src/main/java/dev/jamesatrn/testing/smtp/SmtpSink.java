@@ -4,16 +4,13 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.util.List;
 import java.util.function.Consumer;
 
 /** A local SMTP server standing in for the customer's MTA behind fetchmail: accepts everything. */
 public final class SmtpSink implements AutoCloseable {
-    private final ServerSocket server;
+    private final LoopbackServer server;
     private final CustomerServer customer;
-    private final Thread acceptor;
 
     public SmtpSink() throws IOException {
         this(0, message -> {
@@ -36,11 +33,11 @@ public final class SmtpSink implements AutoCloseable {
     /** Every connection served by {@code customer}, at a chosen address (e.g. one of a relay name's addresses). */
     public SmtpSink(InetSocketAddress at, CustomerServer customer) throws IOException {
         this.customer = customer;
-        server = new ServerSocket();
-        server.bind(at, 10);
-        acceptor = new Thread(this::acceptLoop, "smtp-sink");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        // one thread per connection: RemoteDelivery and Postfix deliver over several at once
+        server = LoopbackServer.start(at, "smtp-sink", socket -> {
+            socket.setSoTimeout(60_000);
+            customer.serve(new BufferedInputStream(socket.getInputStream(), 65536), socket.getOutputStream(), true);
+        });
     }
 
     public SmtpSink discardingData() {
@@ -49,34 +46,15 @@ public final class SmtpSink implements AutoCloseable {
     }
 
     public int port() {
-        return server.getLocalPort();
+        return server.port();
+    }
+
+    public InetSocketAddress address() {
+        return server.address();
     }
 
     public List<CustomerServer.Received> received() {
         return customer.received;
-    }
-
-    /** One thread per connection: RemoteDelivery and Postfix deliver over several at once. */
-    private void acceptLoop() {
-        while (!server.isClosed()) {
-            try {
-                Socket socket = server.accept();
-                Thread connection = new Thread(() -> serve(socket), "smtp-sink-connection");
-                connection.setDaemon(true);
-                connection.start();
-            } catch (IOException e) {
-                // sink closed
-            }
-        }
-    }
-
-    private void serve(Socket socket) {
-        try (socket) {
-            socket.setSoTimeout(60_000);
-            customer.serve(new BufferedInputStream(socket.getInputStream(), 65536), socket.getOutputStream(), true);
-        } catch (IOException e) {
-            // connection over: nothing to keep
-        }
     }
 
     @Override
