@@ -13,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
 import dev.jamesatrn.testing.james.ParkedProbe;
 import dev.jamesatrn.testing.smtp.CustomerServer;
 import dev.jamesatrn.testing.smtp.Inbound;
@@ -64,14 +64,9 @@ class HostileRepliesTest {
     static JamesServerExtension james = PORTS.extension(HostileRepliesTest::configure);
 
     private static void configure(Path workingDirectory) {
-        Path atrn = workingDirectory.resolve("conf/atrn.xml");
-        try {
-            Files.writeString(atrn, Files.readString(atrn).replace("<domains>", "<domains>"
-                + "<domain name=\"flood.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + FLOODING_MX.port()
-                + "</etrnRelay></domain>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domains>",
+            "<domain name=\"flood.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + FLOODING_MX.port()
+            + "</etrnRelay></domain>");
     }
 
     @AfterEach

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
 import dev.jamesatrn.testing.james.ParkedProbe;
 import dev.jamesatrn.testing.smtp.Inbound;
 import dev.jamesatrn.testing.smtp.Messages;
@@ -53,18 +53,11 @@ class InboundRcptHooksTest {
     }
 
     private static void withAntiAbuseHandlers(Path workingDirectory) {
-        Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
-        String validRcpt = "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>";
-        try {
-            String xml = Files.readString(smtp);
-            assertThat(xml).contains(validRcpt);
-            Files.writeString(smtp, xml.replace(validRcpt, validRcpt
-                + "<handler class=\"org.apache.james.smtpserver.fastfail.MaxRcptHandler\"><maxRcpt>2</maxRcpt></handler>"
+        JamesLayout.insertAfter(workingDirectory, "smtpserver.xml",
+            "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>",
+            "<handler class=\"org.apache.james.smtpserver.fastfail.MaxRcptHandler\"><maxRcpt>2</maxRcpt></handler>"
                 + "<handler class=\"org.apache.james.smtpserver.fastfail.DNSRBLHandler\">"
-                + "<rblservers><blacklist>rbl.test</blacklist></rblservers></handler>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                + "<rblservers><blacklist>rbl.test</blacklist></rblservers></handler>");
     }
 
     @AfterEach

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
@@ -52,28 +51,13 @@ class TransferSlotsTest {
         });
     }
 
-    /** A customer that stops at {@code step} (before replying, or before reading) until released. */
-    private static CustomerServer stoppingAt(String step, CountDownLatch reached, CountDownLatch release) {
-        return new CustomerServer((current, index, reply) -> {
-            if (current.equals(step)) {
-                reached.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return Optional.of(reply);
-        });
-    }
-
     @Test
     void withOneSlotACustomerHoldingItsEndOfDataReplyDoesNotHoldUpAnotherDrain(GuiceJamesServer server) throws Exception {
         PORTS.park(server, "customer.example", "alice@customer.example", Messages.simple("first", "alice@customer.example"));
         PORTS.park(server, "customer2.example", "carol@customer2.example", Messages.simple("second", "carol@customer2.example"));
         CountDownLatch atEnd = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CustomerServer holding = stoppingAt("END", atEnd, release);
+        CustomerServer holding = CustomerServer.stoppingAt("END", atEnd, release);
         CustomerServer other = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
 
         CompletableFuture<Void> first = drain("customer.example", holding);
@@ -103,7 +87,7 @@ class TransferSlotsTest {
         PORTS.park(server, "customer2.example", "carol@customer2.example", Messages.simple("small", "carol@customer2.example"));
         CountDownLatch atData = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CustomerServer stalled = stoppingAt("DATA-STREAM", atData, release).discardingData();
+        CustomerServer stalled = CustomerServer.stoppingAt("DATA-STREAM", atData, release).discardingData();
         CustomerServer other = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
 
         CompletableFuture<Void> first = drain("customer.example", stalled);

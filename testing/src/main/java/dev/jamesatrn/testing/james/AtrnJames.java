@@ -4,12 +4,9 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -72,14 +69,7 @@ public final class AtrnJames {
 
     /** Adds elements to conf/atrn.xml (e.g. short timeouts), before James reads it. */
     public static Consumer<Path> atrnXmlWith(String elements) {
-        return workingDirectory -> {
-            Path atrn = workingDirectory.resolve("conf/atrn.xml");
-            try {
-                java.nio.file.Files.writeString(atrn, java.nio.file.Files.readString(atrn).replace("<atrn>", "<atrn>" + elements));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        return workingDirectory -> JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<atrn>", elements);
     }
 
     public JamesServerExtension extension() {
@@ -111,17 +101,7 @@ public final class AtrnJames {
     public CompletableFuture<CustomerServer> holdReversed(String login, String secret, String domain, CountDownLatch release)
             throws InterruptedException {
         CountDownLatch reversed = new CountDownLatch(1);
-        CustomerServer customer = new CustomerServer((step, index, reply) -> {
-            if (step.equals("greeting")) {
-                reversed.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return Optional.of(reply);
-        });
+        CustomerServer customer = CustomerServer.stoppingAt("greeting", reversed, release);
         CompletableFuture<CustomerServer> session = CompletableFuture.supplyAsync(() -> {
             try (OdmrClient client = authenticated(login, secret)) {
                 assertThat(client.command("ATRN " + domain).get(0)).startsWith("250");

@@ -68,6 +68,29 @@ public final class JamesLayout {
         }
     }
 
+    /**
+     * Inserts {@code text} after each {@code anchor} in conf/{@code file} of a laid-out working
+     * directory, before James starts. The anchor must be there: a sample that changed fails the
+     * test that relies on it, instead of letting it test something else.
+     */
+    public static void insertAfter(Path workingDirectory, String file, String anchor, String text) {
+        replace(workingDirectory, file, anchor, anchor + text);
+    }
+
+    /** Replaces each {@code anchor} (which must be there) in conf/{@code file} of a laid-out working directory. */
+    public static void replace(Path workingDirectory, String file, String anchor, String replacement) {
+        Path conf = workingDirectory.resolve("conf").resolve(file);
+        try {
+            String content = Files.readString(conf);
+            if (!content.contains(anchor)) {
+                throw new IllegalStateException("config-samples/" + file + " changed: no " + anchor + " to edit");
+            }
+            Files.writeString(conf, content.replace(anchor, replacement));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static String overrideBinds(String smtpserverXml, Map<String, String> binds) {
         Matcher servers = SERVER.matcher(smtpserverXml);
         StringBuilder out = new StringBuilder();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 
 /**
@@ -39,6 +40,29 @@ public final class CustomerServer {
 
     public CustomerServer(Script script) {
         this(script, message -> {
+        });
+    }
+
+    /**
+     * A customer that stops at {@code step} (before replying, or before reading the data), each
+     * time it comes to it: counts down {@code reached}, then waits for {@code release}.
+     */
+    public static CustomerServer stoppingAt(String step, CountDownLatch reached, CountDownLatch release) {
+        return stoppingAt(step, -1, reached, release);
+    }
+
+    /** The same, at {@code step} of message {@code messageIndex} (0 first) of the session only. */
+    public static CustomerServer stoppingAt(String step, int messageIndex, CountDownLatch reached, CountDownLatch release) {
+        return new CustomerServer((current, index, reply) -> {
+            if (current.equals(step) && (messageIndex < 0 || index == messageIndex)) {
+                reached.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Optional.of(reply);
         });
     }
 
