@@ -44,9 +44,7 @@ class AtrnCoreTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            probe(server).clear(domain);
-        }
+        probe(server).clear("customer.example", "customer2.example", "other.example");
     }
 
     private void park(GuiceJamesServer server, String domain, String rcpt, byte[] message) throws Exception {

@@ -56,9 +56,7 @@ class AtrnWebAdminTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of(CUSTOMER, BOUNCE_TARGET, "other.example")) {
-            probe(server).clear(domain);
-        }
+        probe(server).clear(CUSTOMER, BOUNCE_TARGET, "other.example");
     }
 
     @Test

@@ -56,9 +56,7 @@ class ExpiryFaultsTest {
         expiryLog.stop();
         FlakyMailRepositoryStore.FAILING_FLAG_UPDATE.set(false);
         FlakyMailRepositoryStore.FAILING_REMOVE.set(false);
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     /** Parks a message for other.example whose sender is in customer2.example, where its DSNs get parked. */

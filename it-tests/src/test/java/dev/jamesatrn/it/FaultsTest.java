@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -44,9 +43,7 @@ class FaultsTest {
     void reset(GuiceJamesServer server) throws Exception {
         FlakyMailRepositoryStore.FAILING.set(false);
         FlakyMailRepositoryStore.FAILING_REMOVE.set(false);
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     private void park(GuiceJamesServer server, String rcpt, String domain) throws Exception {

@@ -71,9 +71,7 @@ class HostileRepliesTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "flood.etrn.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "flood.etrn.example");
     }
 
     @AfterAll

@@ -62,9 +62,7 @@ class InboundRcptHooksTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
@@ -35,9 +34,7 @@ class TransferSlotsTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     private CompletableFuture<Void> drain(String domain, CustomerServer customer) {

@@ -70,7 +70,10 @@ public class ParkedProbe implements GuiceProbe {
         return store.select(MailRepositoryUrl.from(url)).size();
     }
 
-    public void clear(String domain) throws Exception {
-        repository(domain).removeAll();
+    /** Empties each domain's repository (a test's @AfterEach). */
+    public void clear(String... domains) throws Exception {
+        for (String domain : domains) {
+            repository(domain).removeAll();
+        }
     }
 }
