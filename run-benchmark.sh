@@ -4,5 +4,5 @@
 # missing: run as root). Settings as -D options, e.g. ./run-benchmark.sh -Dbench.backlog=20000
 set -euo pipefail
 cd "$(dirname "$0")"
-mvn -q -B install -DskipTests
-exec java -Xmx2g "$@" -cp it-tests/target/classes dev.jamesatrn.it.DrainBenchmark target/bench
+mvn -q -B package -DskipTests -pl extension,testing -am
+exec java -Xmx2g "$@" -cp testing/target/classes dev.jamesatrn.testing.benchmark.DrainBenchmark target/bench

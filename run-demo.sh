@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 jar=extension/target/james-atrn-0.1.0-SNAPSHOT.jar
-if [ ! -f "$jar" ] || [ ! -f it-tests/target/james-classpath.txt ] || [ ! -d it-tests/target/classes ] \
-   || [ -n "$(find pom.xml mailets/pom.xml extension/pom.xml it-tests/pom.xml mailets/src/main extension/src/main \
-              it-tests/src/main -newer "$jar" -type f 2>/dev/null | head -n 1)" ]; then
-  mvn -q -B install -DskipTests
+if [ ! -f "$jar" ] || [ ! -f testing/target/james-classpath.txt ] || [ ! -d testing/target/classes ] \
+   || [ -n "$(find pom.xml mailets/pom.xml extension/pom.xml testing/pom.xml mailets/src/main extension/src/main \
+              testing/src/main -newer "$jar" -type f 2>/dev/null | head -n 1)" ]; then
+  # the demo reads target/ only (the jar, testing's classes and James's classpath): nothing to install
+  mvn -q -B package -DskipTests -pl extension,testing -am
 fi
-exec java -cp it-tests/target/classes dev.jamesatrn.it.DemoMain "${1:-target/demo}"
+exec java -cp testing/target/classes dev.jamesatrn.testing.demo.DemoMain "${1:-target/demo}"

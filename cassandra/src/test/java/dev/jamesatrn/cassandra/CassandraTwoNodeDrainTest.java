@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,6 +55,8 @@ import dev.jamesatrn.extension.SmtpPeer;
 import dev.jamesatrn.mailets.AtrnConfiguration;
 import dev.jamesatrn.mailets.ParkedMailStore;
 import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.SmtpSink;
 
 /**
  * Two James nodes of one distributed app in one JVM: each has its own Cassandra session, its own
@@ -117,7 +120,7 @@ class CassandraTwoNodeDrainTest {
         List<String> parked = park(nodeA, 40);
         // The customer hangs up after 15 messages (and comes back through either node); each
         // end-of-data takes it 60 ms, so one session outlasts the lease.
-        try (CountingSmtpSink customer = new CountingSmtpSink(Duration.ofMillis(60), 15)) {
+        try (SmtpSink customer = customerMta(Duration.ofMillis(60), 15)) {
             CompletableFuture<Sessions> a = CompletableFuture.supplyAsync(() -> nodeA.drainUntilEmpty(customer));
             CompletableFuture<Sessions> b = CompletableFuture.supplyAsync(() -> nodeB.drainUntilEmpty(customer));
             Sessions byA = a.get(90, TimeUnit.SECONDS);
@@ -139,11 +142,11 @@ class CassandraTwoNodeDrainTest {
         Node nodeA = node("node-a", Duration.ofSeconds(2), store -> cutOffFromCassandra.over(store));
         Node nodeB = node("node-b", Duration.ofSeconds(2), Function.identity());
         List<String> parked = park(nodeA, 30);
-        try (CountingSmtpSink customer = new CountingSmtpSink(Duration.ofMillis(150), Integer.MAX_VALUE)) {
+        try (SmtpSink customer = customerMta(Duration.ofMillis(150), Integer.MAX_VALUE)) {
             DomainLeases.DomainLease leaseA = nodeA.leases.claimAll(List.of(CUSTOMER), DomainLeases.Purpose.ATRN, "1").orElseThrow();
             CompletableFuture<ParkedMailClient.Outcome> drainA = CompletableFuture.supplyAsync(() -> nodeA.drain(leaseA, customer));
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> customer.accepted().size() >= 5);
+            await().atMost(Duration.ofSeconds(30)).until(() -> customer.received().size() >= 5);
             // Node A loses its way to the claim table mid-drain: its renewals fail and its row's TTL
             // runs out. Its mail store still works, the harder case: nothing but the lease stops it.
             cutOffFromCassandra.cut();
@@ -169,9 +172,43 @@ class CassandraTwoNodeDrainTest {
         }
     }
 
-    private Map<String, Long> deliveries(CountingSmtpSink customer) {
-        return customer.accepted().stream()
-            .collect(Collectors.groupingBy(CountingSmtpSink.Accepted::messageId, Collectors.counting()));
+    /**
+     * The customer's MTA both nodes deliver to, which keeps every message it acknowledged with 250
+     * after the final dot. It can take its time over each end-of-data (so that drains last across
+     * lease renewals) and hang up after a number of messages per connection (so that the customer
+     * comes back, possibly through the other node).
+     */
+    private static SmtpSink customerMta(Duration endOfDataDelay, int messagesPerConnection) throws IOException {
+        return new SmtpSink(new CustomerServer((step, index, reply) -> {
+            if (step.equals("EHLO")) {
+                // a plain MTA, no PIPELINING: the client sends one command at a time
+                return Optional.of("250 customer.example");
+            }
+            if (step.equals("MAIL") && index == messagesPerConnection) {
+                return Optional.empty(); // the customer's MTA hangs up; the customer will ATRN again
+            }
+            if (step.equals("END") && !endOfDataDelay.isZero()) {
+                try {
+                    Thread.sleep(endOfDataDelay.toMillis()); // the customer's MTA taking its time over a message
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Optional.of(reply);
+        }));
+    }
+
+    /** Message-ID -> how many times the customer's MTA acknowledged it. */
+    private Map<String, Long> deliveries(SmtpSink customer) {
+        return customer.received().stream()
+            .collect(Collectors.groupingBy(message -> messageId(message.data()), Collectors.counting()));
+    }
+
+    private static String messageId(byte[] message) {
+        return new String(message, StandardCharsets.ISO_8859_1).lines()
+            .filter(line -> line.regionMatches(true, 0, "Message-ID:", 0, "Message-ID:".length()))
+            .map(line -> line.substring("Message-ID:".length()).trim())
+            .findFirst().orElse("(none)");
     }
 
     /** Parks {@code count} messages with distinct Message-IDs, oldest first; returns their Message-IDs. */
@@ -233,7 +270,7 @@ class CassandraTwoNodeDrainTest {
             this.leases = leases;
         }
 
-        ParkedMailClient.Outcome drain(DomainLeases.DomainLease lease, CountingSmtpSink customer) {
+        ParkedMailClient.Outcome drain(DomainLeases.DomainLease lease, SmtpSink customer) {
             try {
                 SmtpPeer connection = OutboundConnection.connect(customer.address(), Duration.ofSeconds(10), watchdog);
                 return new ParkedMailClient(connection, lease, configuration, store, mailetContext, name).drain();
@@ -243,7 +280,7 @@ class CassandraTwoNodeDrainTest {
         }
 
         /** The customer's ATRN through this node, again and again, until nothing is parked. */
-        Sessions drainUntilEmpty(CountingSmtpSink customer) {
+        Sessions drainUntilEmpty(SmtpSink customer) {
             AtomicInteger drains = new AtomicInteger();
             AtomicInteger refused = new AtomicInteger();
             AtomicInteger lost = new AtomicInteger();

@@ -21,6 +21,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * RFC 2645 behaviour of the extension against a real James, driven by a scripted customer over
  * real sockets. Mail is injected on the ordinary SMTP port as an anonymous peer would.
@@ -37,9 +44,7 @@ class AtrnCoreTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            probe(server).clear(domain);
-        }
+        probe(server).clear("customer.example", "customer2.example", "other.example");
     }
 
     private void park(GuiceJamesServer server, String domain, String rcpt, byte[] message) throws Exception {

@@ -26,6 +26,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+
 /**
  * The WebAdmin routes for parked mail ({@code /atrn/domains}), over real HTTP against the in-JVM
  * James configured from config-samples/ (whose webadmin.properties registers the routes).
@@ -49,9 +56,7 @@ class AtrnWebAdminTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of(CUSTOMER, BOUNCE_TARGET, "other.example")) {
-            probe(server).clear(domain);
-        }
+        probe(server).clear(CUSTOMER, BOUNCE_TARGET, "other.example");
     }
 
     @Test

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +14,10 @@ import java.util.List;
 import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.smtp.OdmrClient;
 
 /**
  * James behind a load balancer: every connection comes from the balancer's address. With the
@@ -32,14 +34,8 @@ class BehindALoadBalancerTest {
     static JamesServerExtension james = PORTS.extension(BehindALoadBalancerTest::proxyRequired);
 
     private static void proxyRequired(Path workingDirectory) {
-        Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
-        try {
-            Files.writeString(smtp, Files.readString(smtp)
-                .replace("<jmxName>smtpserver-global</jmxName>", "<jmxName>smtpserver-global</jmxName><proxyRequired>true</proxyRequired>")
-                .replace("<jmxName>odmrserver</jmxName>", "<jmxName>odmrserver</jmxName><proxyRequired>true</proxyRequired>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JamesLayout.insertAfter(workingDirectory, "smtpserver.xml", "<jmxName>smtpserver-global</jmxName>", "<proxyRequired>true</proxyRequired>");
+        JamesLayout.insertAfter(workingDirectory, "smtpserver.xml", "<jmxName>odmrserver</jmxName>", "<proxyRequired>true</proxyRequired>");
     }
 
     /** A connection from the balancer, carrying {@code client} in its PROXY (v1) header. */

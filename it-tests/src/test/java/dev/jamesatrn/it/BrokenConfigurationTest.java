@@ -16,6 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.google.common.base.Throwables;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+
 /** A broken conf/atrn.xml must stop James at start, saying which file, which key, and the fix. */
 class BrokenConfigurationTest {
     private static void layOut(Path workingDirectory) {

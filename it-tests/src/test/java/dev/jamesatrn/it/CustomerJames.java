@@ -16,6 +16,8 @@ import com.google.inject.multibindings.Multibinder;
 
 import dev.jamesatrn.customer.Provider;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+
 /**
  * A James with the extension as the ODMR customer, in this JVM: the samples as an operator copies
  * them, except that customer.example and customer2.example are its own local domains (with a

@@ -16,6 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.google.common.base.Throwables;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+
 /** A broken conf/atrn-customer.xml stops James at start with every problem, each with file, key and fix. */
 class CustomerOpsBrokenConfigurationTest {
     @Test

@@ -31,6 +31,13 @@ import dev.jamesatrn.customer.PollOutcome;
 import dev.jamesatrn.customer.PollOutcome.Result;
 import dev.jamesatrn.customer.Provider;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.JamesProcess;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+
 /**
  * James on both ends over real sockets: the provider is James with the extension as its own
  * process, laid out from config-samples (two Jameses in one JVM would register the same

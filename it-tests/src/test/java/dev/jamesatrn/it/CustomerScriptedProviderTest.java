@@ -28,6 +28,10 @@ import dev.jamesatrn.customer.PollOutcome;
 import dev.jamesatrn.customer.PollOutcome.Result;
 import dev.jamesatrn.customer.Provider;
 
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.SilentServer;
+import dev.jamesatrn.testing.smtp.Wire;
+
 /**
  * James as the ODMR customer against providers the test plays (RFC 2645 as written, and as a
  * hostile or broken provider would bend it): each ATRN reply gives its documented outcome, the

@@ -24,6 +24,13 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.utility.MountableFile;
 
+import dev.jamesatrn.testing.host.Fetchmail;
+import dev.jamesatrn.testing.host.Prerequisites;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.JamesProcess;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+
 /**
  * docker/Dockerfile, unchanged, built on apache/james:memory-3.8.1 (the official image, or the
  * stand-in docker/standin/build.sh makes where no registry can be reached: its only JVM is Java

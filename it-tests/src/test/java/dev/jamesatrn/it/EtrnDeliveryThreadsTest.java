@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,6 +16,13 @@ import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SilentServer;
 
 /**
  * ETRN needs no AUTH, and each of its deliveries holds a thread for 30 s per unreachable address
@@ -34,18 +39,13 @@ class EtrnDeliveryThreadsTest {
     static JamesServerExtension james = PORTS.extension(EtrnDeliveryThreadsTest::configure);
 
     private static void configure(Path workingDirectory) {
-        try {
-            Path atrn = workingDirectory.resolve("conf/atrn.xml");
-            StringBuilder domains = new StringBuilder("<domains>");
-            for (int i = 0; i < 3; i++) {
-                domains.append("<domain name=\"t").append(i).append(".tarpit.example\"><login>customer</login><etrnRelay>127.0.0.1:")
-                    .append(TARPIT.port()).append("</etrnRelay></domain>");
-            }
-            Files.writeString(atrn, Files.readString(atrn).replace("<domains>", domains.toString())
-                .replace("<atrn>", "<atrn><maxConcurrentSessions>3</maxConcurrentSessions>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        StringBuilder domains = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            domains.append("<domain name=\"t").append(i).append(".tarpit.example\"><login>customer</login><etrnRelay>127.0.0.1:")
+                .append(TARPIT.port()).append("</etrnRelay></domain>");
         }
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domains>", domains.toString());
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<atrn>", "<maxConcurrentSessions>3</maxConcurrentSessions>");
     }
 
     @AfterAll

@@ -12,7 +12,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +30,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SilentServer;
+import dev.jamesatrn.testing.smtp.SmtpSink;
 
 /**
  * ETRN as an attacker (or a misconfigured network) would use it: delivery that leads back to this
@@ -85,36 +96,29 @@ class EtrnLoopsAndAbuseTest {
     }
 
     private static void configure(Path workingDirectory) {
-        try {
-            Path atrn = workingDirectory.resolve("conf/atrn.xml");
-            Files.writeString(atrn, Files.readString(atrn).replace("<domains>", "<domains>"
-                // James's own inbound port, reached through a relay address the operator trusts:
-                // only the peer's greeting and EHLO can tell that it is this server.
-                + domain("loop.self.example", PORTS.inboundPort)
-                + domain("sibling.loop.example", SIBLING_SINK.port())
-                + domain("back.etrn.example", REFLECTING_SINK.port())
-                + "<domain name=\"back.atrn.example\"><login>customer</login></domain>"
-                + domain("h1.hostage.example", SILENT.port())
-                + domain("h2.hostage.example", SILENT.port())
-                + domain("a.leak.example", SINK.port())
-                + domain("b.leak.example", SINK.port())
-                + domain("c.leak.example", SINK.port())
-                + "<domain name=\"two.addresses.example\"><login>customer</login><etrnRelay>" + TWO_ADDRESSES + ":"
-                + NAT_TO_THIS_JAMES.getPort() + "</etrnRelay></domain>"
-                + "<domain name=\"a.meanwhile.example\"><login>customer</login></domain>"
-                + "<domain name=\"b.meanwhile.example\"><login>customer</login></domain>"
-                + "<domain name=\"verp.meanwhile.example\"><login>customer</login></domain>"));
-            Files.writeString(atrn, Files.readString(atrn).replace("<atrn>", "<atrn><ownHostNames>mx2.provider.test</ownHostNames>"));
-            // Not the ODMR port's (autodetected) name: the loop check must know every server's name.
-            Path smtpserver = workingDirectory.resolve("conf/smtpserver.xml");
-            Files.writeString(smtpserver, Files.readString(smtpserver).replace("<jmxName>smtpserver-global</jmxName>",
-                "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + INBOUND_HELLO_NAME + "</helloName>"));
-            Path extensions = workingDirectory.resolve("conf/extensions.properties");
-            Files.writeString(extensions, Files.readString(extensions).replace("dev.jamesatrn.extension.AtrnModule",
-                "dev.jamesatrn.extension.AtrnModule," + FlakyDomainClaims.Module.class.getName()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domains>",
+            // James's own inbound port, reached through a relay address the operator trusts:
+            // only the peer's greeting and EHLO can tell that it is this server.
+            domain("loop.self.example", PORTS.inboundPort)
+            + domain("sibling.loop.example", SIBLING_SINK.port())
+            + domain("back.etrn.example", REFLECTING_SINK.port())
+            + "<domain name=\"back.atrn.example\"><login>customer</login></domain>"
+            + domain("h1.hostage.example", SILENT.port())
+            + domain("h2.hostage.example", SILENT.port())
+            + domain("a.leak.example", SINK.port())
+            + domain("b.leak.example", SINK.port())
+            + domain("c.leak.example", SINK.port())
+            + "<domain name=\"two.addresses.example\"><login>customer</login><etrnRelay>" + TWO_ADDRESSES + ":"
+            + NAT_TO_THIS_JAMES.getPort() + "</etrnRelay></domain>"
+            + "<domain name=\"a.meanwhile.example\"><login>customer</login></domain>"
+            + "<domain name=\"b.meanwhile.example\"><login>customer</login></domain>"
+            + "<domain name=\"verp.meanwhile.example\"><login>customer</login></domain>");
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<atrn>", "<ownHostNames>mx2.provider.test</ownHostNames>");
+        // Not the ODMR port's (autodetected) name: the loop check must know every server's name.
+        JamesLayout.insertAfter(workingDirectory, "smtpserver.xml", "<jmxName>smtpserver-global</jmxName>",
+            "<helloName autodetect=\"false\">" + INBOUND_HELLO_NAME + "</helloName>");
+        JamesLayout.insertAfter(workingDirectory, "extensions.properties", "dev.jamesatrn.extension.AtrnModule",
+            "," + FlakyDomainClaims.Module.class.getName());
     }
 
     @BeforeAll

@@ -10,7 +10,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +22,15 @@ import org.apache.james.dnsservice.api.InMemoryDNSService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SmtpSink;
 
 /**
  * ETRN (RFC 1985) for ATRN domains: given mail parked for a domain, when someone sends
@@ -73,27 +81,21 @@ class EtrnTest {
 
     private static void configure(Path workingDirectory) {
         String relay = "<etrnRelay>127.0.0.1:" + SINK.port() + "</etrnRelay>";
-        Path atrn = workingDirectory.resolve("conf/atrn.xml");
-        try {
-            Files.writeString(atrn, Files.readString(atrn)
-                // every test here sends ETRN from 127.0.0.1, some again and again: the per-client
-                // limit is tested in EtrnLoopsAndAbuseTest
-                .replace("<atrn>", "<atrn><maxEtrnPerClient>1000</maxEtrnPerClient>")
-                .replace("<domain name=\"customer.example\">", "<domain name=\"customer.example\">" + relay)
-                .replace("<domains>", "<domains>"
-                    + "<domain name=\"a.etrn.example\"><login>customer</login>" + relay + "</domain>"
-                    + "<domain name=\"b.etrn.example\"><login>customer</login>" + relay + "</domain>"
-                    + "<domain name=\"second.etrn.example\"><login>customer</login><etrnRelay>relay.etrn.example:"
-                    + SINK.port() + "</etrnRelay></domain>"
-                    + "<domain name=\"tls.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + TLS_SINK.port()
-                    + "</etrnRelay></domain>"
-                    + "<domain name=\"dead.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + DEAD_PORT
-                    + "</etrnRelay></domain>"
-                    + "<domain name=\"loop.etrn.example\"><login>customer</login></domain>"
-                    + "<domain name=\"nodns.etrn.example\"><login>customer</login></domain>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        // every test here sends ETRN from 127.0.0.1, some again and again: the per-client
+        // limit is tested in EtrnLoopsAndAbuseTest
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<atrn>", "<maxEtrnPerClient>1000</maxEtrnPerClient>");
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domain name=\"customer.example\">", relay);
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domains>",
+            "<domain name=\"a.etrn.example\"><login>customer</login>" + relay + "</domain>"
+            + "<domain name=\"b.etrn.example\"><login>customer</login>" + relay + "</domain>"
+            + "<domain name=\"second.etrn.example\"><login>customer</login><etrnRelay>relay.etrn.example:"
+            + SINK.port() + "</etrnRelay></domain>"
+            + "<domain name=\"tls.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + TLS_SINK.port()
+            + "</etrnRelay></domain>"
+            + "<domain name=\"dead.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + DEAD_PORT
+            + "</etrnRelay></domain>"
+            + "<domain name=\"loop.etrn.example\"><login>customer</login></domain>"
+            + "<domain name=\"nodns.etrn.example\"><login>customer</login></domain>");
     }
 
     @AfterAll

@@ -21,6 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.FlakyMailRepositoryStore;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
 
 /**
  * The "delayed" DSN (atrn.xml {@code delayWarningAfter}) is recorded in the parked copy's name,
@@ -50,9 +56,7 @@ class ExpiryFaultsTest {
         expiryLog.stop();
         FlakyMailRepositoryStore.FAILING_FLAG_UPDATE.set(false);
         FlakyMailRepositoryStore.FAILING_REMOVE.set(false);
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     /** Parks a message for other.example whose sender is in customer2.example, where its DSNs get parked. */

@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -18,6 +17,13 @@ import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.FlakyMailRepositoryStore;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
 
 /**
  * Storage failures and silent customers, with the reversed-session timeouts shortened to 2 s in
@@ -37,9 +43,7 @@ class FaultsTest {
     void reset(GuiceJamesServer server) throws Exception {
         FlakyMailRepositoryStore.FAILING.set(false);
         FlakyMailRepositoryStore.FAILING_REMOVE.set(false);
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     private void park(GuiceJamesServer server, String rcpt, String domain) throws Exception {

@@ -14,6 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.jamesatrn.testing.host.Fetchmail;
+import dev.jamesatrn.testing.host.Prerequisites;
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+
 /**
  * The real ODMR customer: Debian's fetchmail in ODMR mode (CRAM-MD5, ATRN with a domain list),
  * relaying the reversed session into a local SMTP sink.

@@ -16,6 +16,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.jamesatrn.testing.host.Fetchmail;
+import dev.jamesatrn.testing.host.Prerequisites;
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+
 /**
  * fetchmail with its "ssl" option (TLS from the first byte: it has no STARTTLS in ODMR mode) on
  * the sample's ODMR-over-TLS server. fetchmail reads one line per SSL_read and then waits in

@@ -10,12 +10,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +34,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.LoopbackServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.Wire;
+
 /**
  * Replies James cannot trust, from the ATRN customer in the reversed session and from an MX
  * after ETRN: endless multi-line replies, a reply line longer than James's line framer takes, a
@@ -57,21 +64,14 @@ class HostileRepliesTest {
     static JamesServerExtension james = PORTS.extension(HostileRepliesTest::configure);
 
     private static void configure(Path workingDirectory) {
-        Path atrn = workingDirectory.resolve("conf/atrn.xml");
-        try {
-            Files.writeString(atrn, Files.readString(atrn).replace("<domains>", "<domains>"
-                + "<domain name=\"flood.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + FLOODING_MX.port()
-                + "</etrnRelay></domain>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domains>",
+            "<domain name=\"flood.etrn.example\"><login>customer</login><etrnRelay>127.0.0.1:" + FLOODING_MX.port()
+            + "</etrnRelay></domain>");
     }
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "flood.etrn.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "flood.etrn.example");
     }
 
     @AfterAll
@@ -321,65 +321,44 @@ class HostileRepliesTest {
     /** An MX that greets, reads EHLO and answers it with continuation lines without end. */
     static final class FloodingMx implements AutoCloseable {
         final BlockingQueue<Flood> floods = new LinkedBlockingQueue<>();
-        private final ServerSocket server;
+        private final LoopbackServer server;
 
-        private FloodingMx(ServerSocket server) {
-            this.server = server;
+        private FloodingMx() throws IOException {
+            server = LoopbackServer.start("flooding-mx", this::serve);
         }
 
         static FloodingMx start() {
             try {
-                FloodingMx mx = new FloodingMx(new ServerSocket(0, 10, InetAddress.getLoopbackAddress()));
-                Thread acceptor = new Thread(mx::acceptLoop, "flooding-mx");
-                acceptor.setDaemon(true);
-                acceptor.start();
-                return mx;
+                return new FloodingMx();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
 
         int port() {
-            return server.getLocalPort();
+            return server.port();
         }
 
-        private void acceptLoop() {
-            while (!server.isClosed()) {
+        private void serve(Socket socket) throws IOException {
+            socket.setSoTimeout(30_000);
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            OutputStream out = socket.getOutputStream();
+            Wire.writeLine(out, "220 flooding.example ESMTP");
+            if (!Wire.readTextLine(in).startsWith("EHLO ")) {
+                return;
+            }
+            floods.add(Flood.stream(out::write, () -> {
                 try {
-                    Socket socket = server.accept();
-                    Thread connection = new Thread(() -> serve(socket), "flooding-mx-connection");
-                    connection.setDaemon(true);
-                    connection.start();
-                } catch (IOException e) {
-                    // closed
-                }
-            }
-        }
-
-        private void serve(Socket socket) {
-            try (socket) {
-                socket.setSoTimeout(30_000);
-                InputStream in = new BufferedInputStream(socket.getInputStream());
-                OutputStream out = socket.getOutputStream();
-                Wire.writeLine(out, "220 flooding.example ESMTP");
-                if (!Wire.readTextLine(in).startsWith("EHLO ")) {
-                    return;
-                }
-                floods.add(Flood.stream(out::write, () -> {
-                    try {
-                        while (in.read() >= 0) {
-                            // anything James still sends is not our concern
-                        }
-                        return true;
-                    } catch (SocketTimeoutException e) {
-                        return false;
-                    } catch (IOException e) {
-                        return true;
+                    while (in.read() >= 0) {
+                        // anything James still sends is not our concern
                     }
-                }, socket));
-            } catch (IOException e) {
-                // connection over
-            }
+                    return true;
+                } catch (SocketTimeoutException e) {
+                    return false;
+                } catch (IOException e) {
+                    return true;
+                }
+            }, socket));
         }
 
         @Override

@@ -4,14 +4,9 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +18,12 @@ import org.apache.james.dnsservice.api.InMemoryDNSService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
 
 /**
  * The inbound RCPT chain with an ISP's anti-abuse handlers in smtpserver.xml (James's
@@ -52,25 +53,16 @@ class InboundRcptHooksTest {
     }
 
     private static void withAntiAbuseHandlers(Path workingDirectory) {
-        Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
-        String validRcpt = "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>";
-        try {
-            String xml = Files.readString(smtp);
-            assertThat(xml).contains(validRcpt);
-            Files.writeString(smtp, xml.replace(validRcpt, validRcpt
-                + "<handler class=\"org.apache.james.smtpserver.fastfail.MaxRcptHandler\"><maxRcpt>2</maxRcpt></handler>"
+        JamesLayout.insertAfter(workingDirectory, "smtpserver.xml",
+            "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>",
+            "<handler class=\"org.apache.james.smtpserver.fastfail.MaxRcptHandler\"><maxRcpt>2</maxRcpt></handler>"
                 + "<handler class=\"org.apache.james.smtpserver.fastfail.DNSRBLHandler\">"
-                + "<rblservers><blacklist>rbl.test</blacklist></rblservers></handler>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                + "<rblservers><blacklist>rbl.test</blacklist></rblservers></handler>");
     }
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     @Test
@@ -112,31 +104,15 @@ class InboundRcptHooksTest {
      * local address. Returns the replies to MAIL, each RCPT and end-of-data (if sent).
      */
     private static List<String> transaction(String from, List<String> recipients) throws IOException {
-        try (Socket socket = new Socket(InetAddress.getByName("127.0.0.1"), PORTS.inboundPort, InetAddress.getByName(from), 0)) {
-            socket.setSoTimeout(30_000);
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            OutputStream out = socket.getOutputStream();
-            Wire.readReply(in);
-            Wire.writeLine(out, "EHLO sender.test");
-            Wire.readReply(in);
+        try (Inbound session = Inbound.connect(PORTS.inboundPort, from)) {
             List<String> replies = new ArrayList<>();
-            Wire.writeLine(out, "MAIL FROM:<sender@sender.test>");
-            replies.add(String.join("\n", Wire.readReply(in)));
-            boolean any = false;
-            for (String rcpt : recipients) {
-                Wire.writeLine(out, "RCPT TO:<" + rcpt + ">");
-                String reply = String.join("\n", Wire.readReply(in));
-                replies.add(reply);
-                any |= reply.startsWith("250");
+            replies.add(session.command("MAIL FROM:<sender@sender.test>"));
+            List<String> rcptReplies = session.rcptTo(recipients);
+            replies.addAll(rcptReplies);
+            if (Inbound.anyAccepted(rcptReplies)) {
+                replies.add(session.data(Messages.simple("rcpt-chain", recipients.get(0))));
             }
-            if (any) {
-                Wire.writeLine(out, "DATA");
-                Wire.readReply(in);
-                out.write(Wire.dotStuff(Messages.simple("rcpt-chain", recipients.get(0))));
-                out.flush();
-                replies.add(String.join("\n", Wire.readReply(in)));
-            }
-            Wire.writeLine(out, "QUIT");
+            session.quit();
             return replies;
         }
     }

@@ -4,14 +4,9 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
@@ -21,6 +16,14 @@ import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
 
 /**
  * The order in which parked mail goes out, when a domain of a multi-domain ATRN is free again,
@@ -32,22 +35,13 @@ class OrderReleaseAndLoopsTest {
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension(workingDirectory -> {
-        Path mailets = workingDirectory.resolve("conf/mailetcontainer.xml");
-        try {
-            String sample = Files.readString(mailets);
-            String park = "<mailet match=\"dev.jamesatrn.mailets.RecipientIsAtrnDomain\"";
-            assertThat(sample).contains(park);
-            Files.writeString(mailets, sample.replace(park, HeldInSpool.mailetXml() + park));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String park = "<mailet match=\"dev.jamesatrn.mailets.RecipientIsAtrnDomain\"";
+        JamesLayout.replace(workingDirectory, "mailetcontainer.xml", park, HeldInSpool.mailetXml() + park);
     });
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     /**
@@ -99,17 +93,7 @@ class OrderReleaseAndLoopsTest {
         PORTS.park(server, "customer2.example", "carol@customer2.example", Messages.simple("second-domain", "carol@customer2.example"));
         CountDownLatch atSecondEnd = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CustomerServer customer = new CustomerServer((step, index, reply) -> {
-            if (step.equals("END") && index == 1) {
-                atSecondEnd.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return Optional.of(reply);
-        });
+        CustomerServer customer = CustomerServer.stoppingAt("END", 1, atSecondEnd, release);
         CompletableFuture<Void> session = CompletableFuture.runAsync(() -> {
             try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
                 assertThat(client.command("ATRN customer.example,customer2.example").get(0)).startsWith("250");

@@ -30,6 +30,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+
 /**
  * Lifetime, delay warnings, slowed-down AUTH failures, the ATRN repeat interval (shortened in
  * conf/atrn.xml), and the AUTH failure limits across connections at their defaults. Clients that
@@ -69,16 +79,10 @@ class PolicyTest {
 
     /** "victim" is the login under attack; "Customer3" is spelled in mixed case in atrn.xml. */
     private static void moreLogins(Path workingDirectory) {
-        Path atrn = workingDirectory.resolve("conf/atrn.xml");
-        try {
-            Files.writeString(atrn, Files.readString(atrn)
-                .replace("<logins>", "<logins><login name=\"victim\" secret=\"victim-secret\"/>"
-                    + "<login name=\"Customer3\" secret=\"customer3-secret\"/>")
-                .replace("<domains>", "<domains><domain name=\"victim.example\"><login>victim</login></domain>"
-                    + "<domain name=\"customer3.example\"><login>Customer3</login></domain>"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<logins>", "<login name=\"victim\" secret=\"victim-secret\"/>"
+            + "<login name=\"Customer3\" secret=\"customer3-secret\"/>");
+        JamesLayout.insertAfter(workingDirectory, "atrn.xml", "<domains>", "<domain name=\"victim.example\"><login>victim</login></domain>"
+            + "<domain name=\"customer3.example\"><login>Customer3</login></domain>");
     }
 
     @BeforeAll

@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.jamesatrn.testing.smtp.Wire;
+
 /**
  * An RFC 2645 provider played by the test, one connection at a time: greeting, EHLO with ATRN and
  * AUTH CRAM-MD5 (any answer passes), ATRN, then what the script does as the SMTP client of the

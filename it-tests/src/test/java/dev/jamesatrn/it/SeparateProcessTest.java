@@ -20,6 +20,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.jamesatrn.testing.host.Fetchmail;
+import dev.jamesatrn.testing.host.Prerequisites;
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.JamesProcess;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Inbound;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
+import dev.jamesatrn.testing.smtp.SmtpSink;
+
 /**
  * The operator's path: James started as its own java process from config-samples/ and the
  * built jar in extensions-jars/ (as the Docker image lays it out), mail injected with swaks and drained by fetchmail.

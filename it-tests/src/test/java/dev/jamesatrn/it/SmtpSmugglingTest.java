@@ -27,6 +27,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import com.google.inject.multibindings.Multibinder;
 
 import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
 
 /**
  * SMTP smuggling (issue 13 item 10): a body line holding a bare CR or a bare LF around a dot

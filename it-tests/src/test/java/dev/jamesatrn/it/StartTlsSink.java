@@ -15,6 +15,10 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
+import dev.jamesatrn.testing.james.JamesLayout;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Wire;
+
 /**
  * An MX that offers STARTTLS (RFC 3207) and takes the mail only inside TLS: the plain part
  * (greeting, EHLO, STARTTLS) is played here, then {@link CustomerServer} serves the session

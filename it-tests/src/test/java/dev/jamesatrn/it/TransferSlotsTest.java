@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
@@ -15,6 +13,12 @@ import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.ParkedProbe;
+import dev.jamesatrn.testing.smtp.CustomerServer;
+import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.OdmrClient;
 
 /**
  * {@code maxParallelTransfers}: a drain holds a transfer slot only while James works for it
@@ -30,9 +34,7 @@ class TransferSlotsTest {
 
     @AfterEach
     void emptyTheStore(GuiceJamesServer server) throws Exception {
-        for (String domain : List.of("customer.example", "customer2.example", "other.example")) {
-            server.getProbe(ParkedProbe.class).clear(domain);
-        }
+        server.getProbe(ParkedProbe.class).clear("customer.example", "customer2.example", "other.example");
     }
 
     private CompletableFuture<Void> drain(String domain, CustomerServer customer) {
@@ -46,28 +48,13 @@ class TransferSlotsTest {
         });
     }
 
-    /** A customer that stops at {@code step} (before replying, or before reading) until released. */
-    private static CustomerServer stoppingAt(String step, CountDownLatch reached, CountDownLatch release) {
-        return new CustomerServer((current, index, reply) -> {
-            if (current.equals(step)) {
-                reached.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return Optional.of(reply);
-        });
-    }
-
     @Test
     void withOneSlotACustomerHoldingItsEndOfDataReplyDoesNotHoldUpAnotherDrain(GuiceJamesServer server) throws Exception {
         PORTS.park(server, "customer.example", "alice@customer.example", Messages.simple("first", "alice@customer.example"));
         PORTS.park(server, "customer2.example", "carol@customer2.example", Messages.simple("second", "carol@customer2.example"));
         CountDownLatch atEnd = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CustomerServer holding = stoppingAt("END", atEnd, release);
+        CustomerServer holding = CustomerServer.stoppingAt("END", atEnd, release);
         CustomerServer other = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
 
         CompletableFuture<Void> first = drain("customer.example", holding);
@@ -97,7 +84,7 @@ class TransferSlotsTest {
         PORTS.park(server, "customer2.example", "carol@customer2.example", Messages.simple("small", "carol@customer2.example"));
         CountDownLatch atData = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CustomerServer stalled = stoppingAt("DATA-STREAM", atData, release).discardingData();
+        CustomerServer stalled = CustomerServer.stoppingAt("DATA-STREAM", atData, release).discardingData();
         CustomerServer other = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
 
         CompletableFuture<Void> first = drain("customer.example", stalled);
