@@ -23,9 +23,10 @@ import dev.jamesatrn.testing.smtp.SmtpSink;
  * [100000], bench.bigMessages [200], bench.bigSize [5242880], bench.sessions [20],
  * bench.probes [200], bench.warmup [2000], bench.rounds [3], bench.replySamples [41], bench.store
  * [the sample's repositoryUrlPrefix], bench.jfr [no recording], bench.skip (comma list of:
- * remote,postfix,backlog,memory,isolation,tls).
+ * remote,postfix,backlog,memory,isolation,tls,customer).
  *
- * <p>This class runs the cases in order; {@link BenchmarkCases} measures them, {@link Traffic}
+ * <p>This class runs the cases in order; {@link BenchmarkCases} measures them ({@link CustomerCases}
+ * those of James as the ODMR customer, a second James process), {@link Traffic}
  * is the sending MTA and the ODMR customer, {@link ProcProbes} reads James's process, and
  * {@link Report} prints the table and writes BENCHMARKS.md.
  */
@@ -70,6 +71,9 @@ public final class DrainBenchmark {
                 cases.sideBySide(james, ports, sink, message);
                 if (!settings.skips("tls")) {
                     cases.tlsRecords(james, ports, message);
+                }
+                if (!settings.skips("customer")) {
+                    new CustomerCases(settings, report).receiveRates(james, ports, work.resolve("customer"), message);
                 }
                 if (!settings.skips("isolation")) {
                     cases.isolation(james, ports, message);

@@ -22,6 +22,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -64,6 +65,12 @@ final class Traffic {
 
     /** One SMTP connection, one transaction per message, as a busy sending MTA would do. */
     static Duration inject(int port, String rcptDomain, int count, byte[] message, int domainsSpread) throws IOException {
+        return inject(port, count, message, i -> "user" + (i % 50) + "@"
+            + (domainsSpread > 1 ? rcptDomain.replace("#", String.valueOf(i % domainsSpread)) : rcptDomain));
+    }
+
+    /** As above, the i-th message to {@code recipient.apply(i)}. */
+    static Duration inject(int port, int count, byte[] message, IntFunction<String> recipient) throws IOException {
         long start = System.nanoTime();
         try (Socket socket = new Socket(HOST, port)) {
             socket.setSoTimeout(120_000);
@@ -74,10 +81,9 @@ final class Traffic {
             Wire.writeLine(out, "EHLO bench.test");
             Wire.readReply(in);
             for (int i = 0; i < count; i++) {
-                String domain = domainsSpread > 1 ? rcptDomain.replace("#", String.valueOf(i % domainsSpread)) : rcptDomain;
                 Wire.writeLine(out, "MAIL FROM:<sender@sender.test>");
                 expect(Wire.readReply(in), "250");
-                Wire.writeLine(out, "RCPT TO:<user" + (i % 50) + "@" + domain + ">");
+                Wire.writeLine(out, "RCPT TO:<" + recipient.apply(i) + ">");
                 expect(Wire.readReply(in), "250");
                 Wire.writeLine(out, "DATA");
                 expect(Wire.readReply(in), "354");

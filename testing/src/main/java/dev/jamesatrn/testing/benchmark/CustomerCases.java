@@ -1,0 +1,276 @@
+package dev.jamesatrn.testing.benchmark;
+
+import static dev.jamesatrn.testing.benchmark.ProcProbes.settle;
+import static dev.jamesatrn.testing.benchmark.Report.median;
+import static dev.jamesatrn.testing.benchmark.Report.rate;
+import static dev.jamesatrn.testing.benchmark.Report.ratio;
+import static dev.jamesatrn.testing.benchmark.Report.seconds;
+import static dev.jamesatrn.testing.benchmark.Traffic.DOMAIN;
+import static dev.jamesatrn.testing.benchmark.Traffic.HOST;
+import static dev.jamesatrn.testing.benchmark.Traffic.inject;
+import static dev.jamesatrn.testing.benchmark.Traffic.parkedQuietly;
+import static dev.jamesatrn.testing.benchmark.Traffic.waitFor;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import dev.jamesatrn.testing.host.Fetchmail;
+import dev.jamesatrn.testing.james.CustomerConf;
+import dev.jamesatrn.testing.james.JamesProcess;
+
+/**
+ * James as the ODMR customer: how fast a second James (its own process, laid out from
+ * config-samples as {@link CustomerConf} makes a customer) receives the same messages three
+ * ways, each into the INBOX of its local user: over SMTP on its inbound port (James's own
+ * inbound rate), pulled natively from the benchmark's provider James with ATRN, and relayed by
+ * fetchmail in ODMR mode from the same provider into the same inbound port. Rate: messages over
+ * the time from the start of the session (SMTP connection opened, WebAdmin poll requested,
+ * fetchmail started) until the INBOX's message count, read through WebAdmin every 50 ms, shows
+ * the last of them.
+ */
+final class CustomerCases {
+    static final String USER = "bench@" + DOMAIN;
+    private static final String PROVIDER = "bench";
+    private static final Pattern LAST_POLL = Pattern.compile(
+        "\"pollingNow\":(true|false).*\"lastPoll\":\\{\"startedAt\":\"([^\"]+)\".*?\"result\":\"([A-Z_]+)\".*?"
+            + "\"messages\":(\\d+).*?\"durationMs\":(\\d+)");
+
+    private final Settings settings;
+    private final Report report;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    CustomerCases(Settings settings, Report report) {
+        this.settings = settings;
+        this.report = report;
+    }
+
+    /** One measurement: time to the last message's 250 (end of the session) and to the last in the INBOX. */
+    private record Received(Duration toSessionEnd, Duration toMailbox, int count) {
+        double perSecond() {
+            return count / seconds(toMailbox);
+        }
+
+        double sessionPerSecond() {
+            return count / seconds(toSessionEnd);
+        }
+    }
+
+    /** The three ways in turn, {@code rounds} times, after a warm-up of each; rows give the median round. */
+    void receiveRates(JamesProcess provider, JamesProcess.Ports providerPorts, Path work, byte[] message) throws Exception {
+        JamesProcess.Ports ports = BenchmarkJames.freePorts();
+        // Plain ODMR for both customers: fetchmail's only TLS mode is implicit TLS, which our
+        // provider serves with a TLS record per line (the "tls" rows measure that cost on its own).
+        String providerXml = String.join("\n",
+            "<provider name=\"" + PROVIDER + "\">",
+            "  <host>" + HOST + "</host><port>" + providerPorts.odmr() + "</port>",
+            "  <tls>none</tls><allowPlaintext>true</allowPlaintext>",
+            "  <login>customer</login><secret>" + Traffic.SECRET + "</secret>",
+            "  <domains>" + DOMAIN + "</domains>",
+            // only the polls the benchmark asks for (the first, at start, finds nothing)
+            "  <pollInterval>1d</pollInterval>",
+            "</provider>");
+        Files.createDirectories(work);
+        boolean fetchmail = Fetchmail.installed();
+        if (!fetchmail) {
+            report.note("Customer: fetchmail skipped: " + Fetchmail.NOT_INSTALLED + ".");
+        }
+        try (JamesProcess customer = JamesProcess.start(work.resolve("customer"), HOST, ports, work.resolve("customer.log"), "1g",
+                conf -> CustomerConf.apply(conf, providerXml, Map.of(USER, "bench-user-secret")))) {
+            Measure measure = new Measure(provider, providerPorts, customer, ports, work, message);
+            waitFor(Duration.ofMinutes(2), () -> measure.lastPoll().map(poll -> !poll.polling()).orElse(false));
+            int warmup = Math.min(settings.warmup, settings.messages);
+            if (warmup > 0) {
+                measure.inbound(warmup);
+                measure.pulled(warmup);
+                if (fetchmail) {
+                    measure.fetchmail(warmup);
+                }
+                report.note("Customer warm-up: " + warmup + " messages each way (inbound, native pull"
+                    + (fetchmail ? ", fetchmail" : "") + ") before anything was measured.");
+            }
+            List<Received> inbound = new ArrayList<>();
+            List<Received> pulled = new ArrayList<>();
+            List<Received> relayed = new ArrayList<>();
+            for (int round = 0; round < settings.rounds; round++) {
+                inbound.add(measure.inbound(settings.messages));
+                pulled.add(measure.pulled(settings.messages));
+                if (fetchmail) {
+                    relayed.add(measure.fetchmail(settings.messages));
+                }
+            }
+            String of = settings.ofRounds();
+            Received in = middle(inbound);
+            Received pull = middle(pulled);
+            report.row("Customer James: inbound SMTP into its mailbox" + of, rate(in.perSecond()), "last 250: " + rate(in.sessionPerSecond()),
+                "1 connection, " + settings.messages + " messages, as the ATRN provider's inbound row");
+            report.row("Customer James: native ODMR pull (ATRN) into its mailbox" + of, rate(pull.perSecond()),
+                "last 250: " + rate(pull.sessionPerSecond()), "one poll asked for through WebAdmin, plain ODMR port");
+            report.row("ratio native pull / customer inbound", ratio(pull.perSecond() / in.perSecond()), "", "target >= 0.9");
+            String rounds = "Customer rounds (inbound / native pull" + (fetchmail ? " / fetchmail" : "")
+                + ", msg/s into the mailbox): " + IntStream.range(0, settings.rounds)
+                .mapToObj(i -> rate(inbound.get(i).perSecond()) + " / " + rate(pulled.get(i).perSecond())
+                    + (fetchmail ? " / " + rate(relayed.get(i).perSecond()) : ""))
+                .collect(Collectors.joining("; ")) + ".";
+            if (fetchmail) {
+                Received relay = middle(relayed);
+                report.row("Customer James: fetchmail --protocol odmr relaying into its SMTP port" + of, rate(relay.perSecond()),
+                    "last 250: " + rate(relay.sessionPerSecond()), measure.fetchmailVersion() + ", same provider, same messages");
+                report.row("ratio native pull / fetchmail", ratio(pull.perSecond() / relay.perSecond()), "", "target >= 1.5");
+            }
+            report.note(rounds);
+        }
+    }
+
+    private static Received middle(List<Received> rounds) {
+        List<Double> rates = rounds.stream().map(Received::perSecond).collect(Collectors.toList());
+        return rounds.get(rates.indexOf(median(rates)));
+    }
+
+    /** What a poll's WebAdmin status says of the last poll. */
+    private record LastPoll(boolean polling, String startedAt, String result, int messages, long durationMillis) {
+    }
+
+    /** The measurements against one provider and one customer James. */
+    private final class Measure {
+        private final JamesProcess provider;
+        private final JamesProcess.Ports providerPorts;
+        private final JamesProcess customer;
+        private final JamesProcess.Ports ports;
+        private final Path work;
+        private final byte[] message;
+
+        Measure(JamesProcess provider, JamesProcess.Ports providerPorts, JamesProcess customer, JamesProcess.Ports ports, Path work,
+                byte[] message) {
+            this.provider = provider;
+            this.providerPorts = providerPorts;
+            this.customer = customer;
+            this.ports = ports;
+            this.work = work;
+            this.message = message;
+        }
+
+        Received inbound(int count) throws Exception {
+            settle(customer.pid());
+            long start = System.nanoTime();
+            inject(ports.inbound(), count, message, i -> USER);
+            long sessionEnd = System.nanoTime();
+            return arrived(start, sessionEnd, count);
+        }
+
+        Received pulled(int count) throws Exception {
+            park(count);
+            String before = lastPoll().map(LastPoll::startedAt).orElse("");
+            long start = System.nanoTime();
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(customerAdmin("/atrn/customer/providers/" + PROVIDER + "/polls"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 202) {
+                throw new IllegalStateException("poll refused: " + response.statusCode() + " " + response.body());
+            }
+            Received received = arrived(start, start, count);
+            waitFor(Duration.ofMinutes(30), () -> lastPoll().map(poll -> !poll.polling() && !poll.startedAt().equals(before)).orElse(false));
+            LastPoll poll = lastPoll().orElseThrow();
+            if (!poll.result().equals("RECEIVED") || poll.messages() != count) {
+                throw new IllegalStateException("the customer's poll ended " + poll + ", expected RECEIVED with " + count + " messages");
+            }
+            // James's own measure of the session (from its start to the provider's QUIT), not a 50 ms sample
+            return new Received(Duration.ofMillis(poll.durationMillis()), received.toMailbox(), count);
+        }
+
+        Received fetchmail(int count) throws Exception {
+            park(count);
+            Path home = work.resolve("fetchmail");
+            Files.createDirectories(home);
+            long start = System.nanoTime();
+            Fetchmail.Run run = Fetchmail.pollQuietly(home, providerPorts.odmr(), "customer", Traffic.SECRET, DOMAIN, ports.inbound(),
+                Duration.ofMinutes(30));
+            long sessionEnd = System.nanoTime();
+            if (run.exitCode() != 0) {
+                throw new IllegalStateException("fetchmail ended with " + run.exitCode() + ": " + run.output());
+            }
+            return arrived(start, sessionEnd, count);
+        }
+
+        String fetchmailVersion() throws IOException, InterruptedException {
+            Process version = new ProcessBuilder(Fetchmail.BINARY.toString(), "--version").redirectErrorStream(true).start();
+            String output = new String(version.getInputStream().readAllBytes());
+            version.waitFor();
+            Matcher number = Pattern.compile("fetchmail release ([0-9.]+)").matcher(output);
+            return "fetchmail " + (number.find() ? number.group(1) : "");
+        }
+
+        /** {@code count} messages parked at the provider for the customer's user, on disk, both Jameses quiet. */
+        private void park(int count) throws Exception {
+            long parked = parkedQuietly(providerPorts.webAdmin(), DOMAIN);
+            inject(providerPorts.inbound(), count, message, i -> USER);
+            waitFor(Duration.ofMinutes(30), () -> parkedQuietly(providerPorts.webAdmin(), DOMAIN) >= parked + count);
+            settle(provider.pid());
+            settle(customer.pid());
+        }
+
+        /** Waits for the INBOX to hold {@code count} messages, then empties it for the next measurement. */
+        private Received arrived(long start, long sessionEnd, int count) throws Exception {
+            waitFor(Duration.ofMinutes(30), () -> inboxCount() >= count);
+            long end = System.nanoTime();
+            long total = inboxCount();
+            if (total != count) {
+                throw new IllegalStateException("the customer's INBOX holds " + total + " messages, expected " + count);
+            }
+            Received received = new Received(Duration.ofNanos(sessionEnd - start), Duration.ofNanos(end - start), count);
+            HttpResponse<String> cleared = http.send(HttpRequest.newBuilder(customerAdmin("/users/" + USER + "/mailboxes/INBOX/messages"))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+            if (cleared.statusCode() / 100 != 2) {
+                throw new IllegalStateException("emptying the INBOX refused: " + cleared.statusCode() + " " + cleared.body());
+            }
+            waitFor(Duration.ofMinutes(10), () -> inboxCount() == 0);
+            return received;
+        }
+
+        private long inboxCount() {
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(customerAdmin("/users/" + USER + "/mailboxes/INBOX/messageCount"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+                return response.statusCode() == 200 ? Long.parseLong(response.body().trim()) : -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            } catch (IOException | NumberFormatException e) {
+                return -1;
+            }
+        }
+
+        Optional<LastPoll> lastPoll() {
+            try {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(customerAdmin("/atrn/customer/providers/" + PROVIDER))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+                Matcher poll = LAST_POLL.matcher(response.body());
+                return response.statusCode() == 200 && poll.find()
+                    ? Optional.of(new LastPoll(Boolean.parseBoolean(poll.group(1)), poll.group(2), poll.group(3),
+                        Integer.parseInt(poll.group(4)), Long.parseLong(poll.group(5))))
+                    : Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+
+        private URI customerAdmin(String path) {
+            return URI.create("http://" + HOST + ":" + ports.webAdmin() + path);
+        }
+    }
+}
