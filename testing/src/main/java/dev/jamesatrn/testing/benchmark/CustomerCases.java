@@ -1,5 +1,6 @@
 package dev.jamesatrn.testing.benchmark;
 
+import static dev.jamesatrn.testing.benchmark.ProcProbes.jcmd;
 import static dev.jamesatrn.testing.benchmark.ProcProbes.settle;
 import static dev.jamesatrn.testing.benchmark.Report.median;
 import static dev.jamesatrn.testing.benchmark.Report.rate;
@@ -21,8 +22,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -58,8 +61,11 @@ final class CustomerCases {
         this.report = report;
     }
 
-    /** One measurement: time to the last message's 250 (end of the session) and to the last in the INBOX. */
-    private record Received(Duration toSessionEnd, Duration toMailbox, int count) {
+    /**
+     * One measurement: time to the last message's 250 (end of the session) and to the last in the
+     * INBOX; CPU time of each James per message over the latter (clock ticks of 10 ms, from /proc).
+     */
+    private record Received(Duration toSessionEnd, Duration toMailbox, int count, double customerCpuMillis, double providerCpuMillis) {
         double perSecond() {
             return count / seconds(toMailbox);
         }
@@ -84,8 +90,8 @@ final class CustomerCases {
             "  <pollInterval>1d</pollInterval>",
             "</provider>");
         Files.createDirectories(work);
-        boolean fetchmail = Fetchmail.installed();
-        if (!fetchmail) {
+        boolean fetchmail = Fetchmail.installed() && !settings.skips("fetchmail");
+        if (!Fetchmail.installed()) {
             report.note("Customer: fetchmail skipped: " + Fetchmail.NOT_INSTALLED + ".");
         }
         try (JamesProcess customer = JamesProcess.start(work.resolve("customer"), HOST, ports, work.resolve("customer.log"), "1g",
@@ -96,18 +102,20 @@ final class CustomerCases {
             if (warmup > 0) {
                 measure.inbound(warmup);
                 measure.pulled(warmup);
-                if (fetchmail) {
-                    measure.fetchmail(warmup);
-                }
-                report.note("Customer warm-up: " + warmup + " messages each way (inbound, native pull"
-                    + (fetchmail ? ", fetchmail" : "") + ") before anything was measured.");
+                // none for fetchmail: a C program, and the customer's inbound path it relays into is warm now
+                report.note("Customer warm-up: " + warmup + " messages each over the customer's inbound SMTP and by native pull"
+                    + " before anything was measured.");
             }
             List<Received> inbound = new ArrayList<>();
             List<Received> pulled = new ArrayList<>();
             List<Received> relayed = new ArrayList<>();
+            Optional<Path> recording = Optional.ofNullable(System.getProperty("bench.jfr")).map(Path::of);
             for (int round = 0; round < settings.rounds; round++) {
-                inbound.add(measure.inbound(settings.messages));
-                pulled.add(measure.pulled(settings.messages));
+                boolean profiled = round == 0 && recording.isPresent();
+                inbound.add(profiled ? recorded(customer, recording.get(), "inbound", () -> measure.inbound(settings.messages))
+                    : measure.inbound(settings.messages));
+                pulled.add(profiled ? recorded(customer, recording.get(), "pull", () -> measure.pulled(settings.messages))
+                    : measure.pulled(settings.messages));
                 if (fetchmail) {
                     relayed.add(measure.fetchmail(settings.messages));
                 }
@@ -132,7 +140,25 @@ final class CustomerCases {
                 report.row("ratio native pull / fetchmail", ratio(pull.perSecond() / relay.perSecond()), "", "target >= 1.5");
             }
             report.note(rounds);
+            report.note("Customer CPU per message, median round (ms, customer James / provider James, from /proc/PID/stat): inbound "
+                + cpu(in) + ", native pull " + cpu(pull) + (fetchmail ? ", fetchmail " + cpu(middle(relayed)) : "")
+                + " (fetchmail's own CPU not counted).");
         }
+    }
+
+    /** A measurement whose customer James is recorded by Flight Recorder into {@code <bench.jfr>-customer-<what>.jfr}. */
+    private Received recorded(JamesProcess customer, Path recording, String what, Callable<Received> measurement) throws Exception {
+        Path file = recording.resolveSibling(recording.getFileName() + "-customer-" + what + ".jfr").toAbsolutePath();
+        jcmd(customer.pid(), "JFR.start", "name=customer", "settings=profile");
+        Received received = measurement.call();
+        jcmd(customer.pid(), "JFR.dump", "name=customer", "filename=" + file);
+        jcmd(customer.pid(), "JFR.stop", "name=customer");
+        report.note("Profiled: the customer James during the first measured " + what + " was recorded by Flight Recorder into " + file);
+        return received;
+    }
+
+    private static String cpu(Received received) {
+        return String.format(Locale.ROOT, "%.2f / %.2f", received.customerCpuMillis(), received.providerCpuMillis());
     }
 
     private static Received middle(List<Received> rounds) {
@@ -165,35 +191,39 @@ final class CustomerCases {
 
         Received inbound(int count) throws Exception {
             settle(customer.pid());
+            long[] cpu = cpuTicks();
             long start = System.nanoTime();
             inject(ports.inbound(), count, message, i -> USER);
             long sessionEnd = System.nanoTime();
-            return arrived(start, sessionEnd, count);
+            return arrived(cpu, start, sessionEnd, count);
         }
 
         Received pulled(int count) throws Exception {
             park(count);
             String before = lastPoll().map(LastPoll::startedAt).orElse("");
+            long[] cpu = cpuTicks();
             long start = System.nanoTime();
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(customerAdmin("/atrn/customer/providers/" + PROVIDER + "/polls"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 202) {
                 throw new IllegalStateException("poll refused: " + response.statusCode() + " " + response.body());
             }
-            Received received = arrived(start, start, count);
+            Received received = arrived(cpu, start, start, count);
             waitFor(Duration.ofMinutes(30), () -> lastPoll().map(poll -> !poll.polling() && !poll.startedAt().equals(before)).orElse(false));
             LastPoll poll = lastPoll().orElseThrow();
             if (!poll.result().equals("RECEIVED") || poll.messages() != count) {
                 throw new IllegalStateException("the customer's poll ended " + poll + ", expected RECEIVED with " + count + " messages");
             }
             // James's own measure of the session (from its start to the provider's QUIT), not a 50 ms sample
-            return new Received(Duration.ofMillis(poll.durationMillis()), received.toMailbox(), count);
+            return new Received(Duration.ofMillis(poll.durationMillis()), received.toMailbox(), count, received.customerCpuMillis(),
+                received.providerCpuMillis());
         }
 
         Received fetchmail(int count) throws Exception {
             park(count);
             Path home = work.resolve("fetchmail");
             Files.createDirectories(home);
+            long[] cpu = cpuTicks();
             long start = System.nanoTime();
             Fetchmail.Run run = Fetchmail.pollQuietly(home, providerPorts.odmr(), "customer", Traffic.SECRET, DOMAIN, ports.inbound(),
                 Duration.ofMinutes(30));
@@ -201,7 +231,7 @@ final class CustomerCases {
             if (run.exitCode() != 0) {
                 throw new IllegalStateException("fetchmail ended with " + run.exitCode() + ": " + run.output());
             }
-            return arrived(start, sessionEnd, count);
+            return arrived(cpu, start, sessionEnd, count);
         }
 
         String fetchmailVersion() throws IOException, InterruptedException {
@@ -222,14 +252,16 @@ final class CustomerCases {
         }
 
         /** Waits for the INBOX to hold {@code count} messages, then empties it for the next measurement. */
-        private Received arrived(long start, long sessionEnd, int count) throws Exception {
+        private Received arrived(long[] cpuBefore, long start, long sessionEnd, int count) throws Exception {
             waitFor(Duration.ofMinutes(30), () -> inboxCount() >= count);
             long end = System.nanoTime();
+            long[] cpu = cpuTicks();
             long total = inboxCount();
             if (total != count) {
                 throw new IllegalStateException("the customer's INBOX holds " + total + " messages, expected " + count);
             }
-            Received received = new Received(Duration.ofNanos(sessionEnd - start), Duration.ofNanos(end - start), count);
+            Received received = new Received(Duration.ofNanos(sessionEnd - start), Duration.ofNanos(end - start), count,
+                (cpu[0] - cpuBefore[0]) * 10.0 / count, (cpu[1] - cpuBefore[1]) * 10.0 / count);
             HttpResponse<String> cleared = http.send(HttpRequest.newBuilder(customerAdmin("/users/" + USER + "/mailboxes/INBOX/messages"))
                 .DELETE().build(), HttpResponse.BodyHandlers.ofString());
             if (cleared.statusCode() / 100 != 2) {
@@ -237,6 +269,10 @@ final class CustomerCases {
             }
             waitFor(Duration.ofMinutes(10), () -> inboxCount() == 0);
             return received;
+        }
+
+        private long[] cpuTicks() throws IOException {
+            return new long[] {ProcProbes.cpuTicks(ProcProbes.stat(customer.pid())), ProcProbes.cpuTicks(ProcProbes.stat(provider.pid()))};
         }
 
         private long inboxCount() {

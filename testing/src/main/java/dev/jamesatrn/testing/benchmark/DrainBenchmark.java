@@ -23,7 +23,7 @@ import dev.jamesatrn.testing.smtp.SmtpSink;
  * [100000], bench.bigMessages [200], bench.bigSize [5242880], bench.sessions [20],
  * bench.probes [200], bench.warmup [2000], bench.rounds [3], bench.replySamples [41], bench.store
  * [the sample's repositoryUrlPrefix], bench.jfr [no recording], bench.skip (comma list of:
- * remote,postfix,backlog,memory,isolation,tls,customer).
+ * remote,postfix,backlog,memory,isolation,tls,customer; fetchmail leaves out the customer case's fetchmail rows only).
  *
  * <p>This class runs the cases in order; {@link BenchmarkCases} measures them ({@link CustomerCases}
  * those of James as the ODMR customer, a second James process), {@link Traffic}
