@@ -127,7 +127,11 @@ final class CustomerCases {
                 "1 connection, " + settings.messages + " messages, as the ATRN provider's inbound row");
             report.row("Customer James: native ODMR pull (ATRN) into its mailbox" + of, rate(pull.perSecond()),
                 "last 250: " + rate(pull.sessionPerSecond()), "one poll asked for through WebAdmin, plain ODMR port");
-            report.row("ratio native pull / customer inbound", ratio(pull.perSecond() / in.perSecond()), "", "target >= 0.9");
+            report.row("ratio native pull / customer inbound", ratio(pull.perSecond() / in.perSecond()),
+                "last 250: " + ratio(pull.sessionPerSecond() / in.sessionPerSecond()), "target >= 0.9");
+            report.row("customer James CPU per message, inbound / native pull", cpuMillis(in) + " / " + cpuMillis(pull),
+                "ratio " + ratio(pull.customerCpuMillis() / in.customerCpuMillis()),
+                "median rounds; the provider James, on the same cores, adds " + cpuMillis(pull.providerCpuMillis()) + " per pulled message");
             String rounds = "Customer rounds (inbound / native pull" + (fetchmail ? " / fetchmail" : "")
                 + ", msg/s into the mailbox): " + IntStream.range(0, settings.rounds)
                 .mapToObj(i -> rate(inbound.get(i).perSecond()) + " / " + rate(pulled.get(i).perSecond())
@@ -137,7 +141,8 @@ final class CustomerCases {
                 Received relay = middle(relayed);
                 report.row("Customer James: fetchmail --protocol odmr relaying into its SMTP port" + of, rate(relay.perSecond()),
                     "last 250: " + rate(relay.sessionPerSecond()), measure.fetchmailVersion() + ", same provider, same messages");
-                report.row("ratio native pull / fetchmail", ratio(pull.perSecond() / relay.perSecond()), "", "target >= 1.5");
+                report.row("ratio native pull / fetchmail", ratio(pull.perSecond() / relay.perSecond()),
+                    "last 250: " + ratio(pull.sessionPerSecond() / relay.sessionPerSecond()), "target >= 1.5");
             }
             report.note(rounds);
             report.note("Customer CPU per message, median round (ms, customer James / provider James, from /proc/PID/stat): inbound "
@@ -155,6 +160,14 @@ final class CustomerCases {
         jcmd(customer.pid(), "JFR.stop", "name=customer");
         report.note("Profiled: the customer James during the first measured " + what + " was recorded by Flight Recorder into " + file);
         return received;
+    }
+
+    private static String cpuMillis(Received received) {
+        return cpuMillis(received.customerCpuMillis());
+    }
+
+    private static String cpuMillis(double millis) {
+        return String.format(Locale.ROOT, "%.2f ms", millis);
     }
 
     private static String cpu(Received received) {
