@@ -26,6 +26,7 @@ public final class CustomerConf {
     public static final String HELLO_NAME = "mx.customer.example";
     public static final String TRUST_STORE = "provider-trust.p12";
     public static final String TRUST_STORE_SECRET = "provider-trust";
+    private static final String ROUTES = "dev.jamesatrn.customer.CustomerRoutes";
     private static final String STARTABLE = "dev.jamesatrn.testing.james.LocalMailboxes";
 
     private CustomerConf() {
@@ -39,8 +40,9 @@ public final class CustomerConf {
         notParkingLocalDomains(conf, localUsers);
         JamesLayout.replace(conf.getParent(), "smtpserver.xml", "<jmxName>smtpserver-global</jmxName>",
             "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>");
-        JamesLayout.replace(conf.getParent(), "webadmin.properties", "extensions.routes=",
-            "extensions.routes=dev.jamesatrn.customer.CustomerRoutes,");
+        if (!Files.readString(conf.resolve("webadmin.properties")).contains(ROUTES)) {
+            JamesLayout.replace(conf.getParent(), "webadmin.properties", "extensions.routes=", "extensions.routes=" + ROUTES + ",");
+        }
         Files.writeString(conf.resolve("atrn-customer.xml"), "<?xml version=\"1.0\"?>\n<atrncustomer>\n" + providers
             + "\n</atrncustomer>\n");
         localMailboxes(conf, localUsers);
