@@ -81,9 +81,6 @@ class CustomerOpsTest {
                 + "<login>" + LOGIN + "</login><secret>" + SECRET + "</secret><domains>customer.example</domains>"
                 + "<pollInterval>1h</pollInterval><initialBackoff>1h</initialBackoff><maxBackoff>1h</maxBackoff>"
                 + "</provider></atrncustomer>");
-            Path webadmin = workingDirectory.resolve("conf/webadmin.properties");
-            Files.writeString(webadmin, Files.readString(webadmin)
-                .replace("extensions.routes=", "extensions.routes=dev.jamesatrn.customer.CustomerRoutes,"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
