@@ -24,8 +24,8 @@ import com.google.inject.Injector;
 import com.google.inject.Module;
 
 import dev.jamesatrn.extension.AtrnModule;
-import dev.jamesatrn.extension.DomainClaimStore;
-import dev.jamesatrn.extension.InJvmDomainClaims;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.InJvmDomainClaims;
 
 /**
  * The modules an operator lists in {@code extensions.properties}, in one injector as James's

@@ -23,8 +23,15 @@ import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.AtrnMetrics;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.AtrnMetrics;
+import dev.jamesatrn.drain.EtrnDelivery;
+import dev.jamesatrn.drain.OdmrSessions;
+import dev.jamesatrn.smtp.LoopHandback;
+import dev.jamesatrn.smtp.OdmrReplies;
+import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.smtpserver.EtrnRateLimit;
+import dev.jamesatrn.smtpserver.OdmrSessionLog;
 
 /**
  * ETRN (RFC 1985) for ATRN domains, on the ordinary SMTP port and on the ODMR port: the domain's

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.drain.EtrnDelivery;
+
 /**
  * ETRN as an attacker (or a misconfigured network) would use it: delivery that leads back to this
  * James or to another node of its cluster (through every address of a relay, or one of two),
@@ -45,7 +47,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class EtrnLoopsAndAbuseTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final LogCapture DELIVERY_LOG = new LogCapture("dev.jamesatrn.extension.EtrnDelivery");
+    private static final LogCapture DELIVERY_LOG = new LogCapture(EtrnDelivery.class.getName());
     private static final String TWO_ADDRESSES = "two-addresses.relay.test";
     private static final InetSocketAddress NAT_TO_THIS_JAMES = new InetSocketAddress("127.0.0.4", AtrnJames.freePort());
     private static final InetSocketAddress CUSTOMER_HOST = new InetSocketAddress("127.0.0.3", NAT_TO_THIS_JAMES.getPort());

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.store.ParkedNames;
+import dev.jamesatrn.drain.ParkedMailExpiry;
 
 /**
  * The "delayed" DSN (atrn.xml {@code delayWarningAfter}) is recorded in the parked copy's name,
@@ -38,7 +39,7 @@ class ExpiryFaultsTest {
             + "<expiryCheckInterval>1s</expiryCheckInterval>"),
         binder -> binder.bind(MailRepositoryStore.class).to(FlakyMailRepositoryStore.class));
 
-    private final LogCapture expiryLog = new LogCapture("dev.jamesatrn.extension.ParkedMailExpiry");
+    private final LogCapture expiryLog = new LogCapture(ParkedMailExpiry.class.getName());
 
     @BeforeEach
     void capture() {

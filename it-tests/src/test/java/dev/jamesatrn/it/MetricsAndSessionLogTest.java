@@ -14,6 +14,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.smtpserver.OdmrAuthCmdHandler;
+
 /**
  * What an operator sees: given mail parked and drained by ATRN, James's WebAdmin {@code /metrics}
  * shows our counters, gauges and timer, and the log has one line per ODMR session.
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
     private static final LogCapture SESSION_LOG = new LogCapture("dev.jamesatrn.OdmrSession");
-    private static final LogCapture EXTENSION_LOG = new LogCapture("dev.jamesatrn.extension");
+    private static final LogCapture EXTENSION_LOG = new LogCapture(OdmrAuthCmdHandler.class.getPackageName());
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.inject.multibindings.Multibinder;
 
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.store.ParkedNames;
 
 /**
  * SMTP smuggling (issue 13 item 10): a body line holding a bare CR or a bare LF around a dot

@@ -18,6 +18,11 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.AtrnMetrics;
+import dev.jamesatrn.store.ParkedMailStore;
+import dev.jamesatrn.store.ParkedNames;
+import dev.jamesatrn.store.ReceiptOrder;
 
 /**
  * Parks mail for ATRN domains: one copy per ATRN domain, each carrying only that domain's

@@ -30,12 +30,12 @@ import org.eclipse.jetty.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.extension.Bounces;
-import dev.jamesatrn.extension.DomainLeases;
-import dev.jamesatrn.extension.DomainLeases.DomainLease;
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.AtrnMetrics;
-import dev.jamesatrn.mailets.ParkedMailStore;
+import dev.jamesatrn.drain.Bounces;
+import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.claims.DomainLeases.DomainLease;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.AtrnMetrics;
+import dev.jamesatrn.store.ParkedMailStore;
 import spark.HaltException;
 import spark.Request;
 import spark.Response;

@@ -21,10 +21,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
-import dev.jamesatrn.extension.DomainLeases;
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.ParkedMailStore;
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.store.ParkedMailStore;
+import dev.jamesatrn.store.ParkedNames;
 
 /**
  * What the WebAdmin routes show of parked mail, as JSON-ready values, and how it is read. James's
