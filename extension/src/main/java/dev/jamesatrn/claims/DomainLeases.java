@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import com.google.common.collect.ImmutableList;
 
 import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.DaemonThreads;
 
 /**
  * Claims several domains at once (all or none, as RFC 2645 wants for one ATRN) as leases of the
@@ -131,11 +131,7 @@ public class DomainLeases {
         this.store = store;
         this.lease = lease;
         this.node = node.replace(SEPARATOR, '_');
-        this.renewer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "atrn-claim-renewal");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.renewer = DaemonThreads.scheduler("atrn-claim-renewal");
     }
 
     /** Host name and process id, plus a random part so that a restarted node is a new owner. */

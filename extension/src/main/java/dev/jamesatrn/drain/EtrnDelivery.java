@@ -20,9 +20,7 @@ import javax.inject.Singleton;
 
 import org.apache.james.core.Domain;
 import org.apache.james.dnsservice.api.DNSService;
-import org.apache.james.metrics.api.TimeMetric;
 import org.apache.james.protocols.api.Response;
-import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +29,6 @@ import com.google.common.cache.CacheBuilder;
 import com.google.common.net.HostAndPort;
 
 import dev.jamesatrn.config.AtrnConfiguration;
-import dev.jamesatrn.core.AtrnMetrics;
-import dev.jamesatrn.store.ParkedMailStore;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.smtp.OdmrReplies;
 import dev.jamesatrn.smtp.OutboundConnection;
@@ -173,13 +169,10 @@ public class EtrnDelivery {
     }
 
     private final AtrnConfiguration configuration;
-    private final ParkedMailStore store;
+    private final Drains drains;
     private final DomainLeases leases;
     private final DNSService dns;
-    private final MailetContext mailetContext;
     private final OdmrSessions sessions;
-    private final AtrnMetrics metrics;
-    private final OwnHostNames ownHostNames;
     private final Set<Domain> queued = ConcurrentHashMap.newKeySet();
     // Address that led back to this server -> what gave it away (for the log).
     private final Cache<InetSocketAddress, String> loops = CacheBuilder.newBuilder()
@@ -188,16 +181,12 @@ public class EtrnDelivery {
         .build();
 
     @Inject
-    public EtrnDelivery(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, DNSService dns,
-                        MailetContext mailetContext, OdmrSessions sessions, AtrnMetrics metrics, OwnHostNames ownHostNames) {
+    public EtrnDelivery(AtrnConfiguration configuration, Drains drains, DomainLeases leases, DNSService dns, OdmrSessions sessions) {
         this.configuration = configuration;
-        this.store = store;
+        this.drains = drains;
         this.leases = leases;
         this.dns = dns;
-        this.mailetContext = mailetContext;
         this.sessions = sessions;
-        this.metrics = metrics;
-        this.ownHostNames = ownHostNames;
     }
 
     /**
@@ -213,7 +202,7 @@ public class EtrnDelivery {
         long pending = 0;
         for (Domain domain : domains) {
             if (!queued.add(domain)) {
-                problems.add(new Problem(domain.asString() + " is " + DomainLeases.Purpose.ETRN.busyText(), false));
+                problems.add(new Problem(Drains.isBusy(domain, DomainLeases.Purpose.ETRN.busyText()), false));
                 continue;
             }
             boolean isJob = false;
@@ -223,14 +212,14 @@ public class EtrnDelivery {
                     holder = leases.holderOf(domain);
                 } catch (RuntimeException e) {
                     LOGGER.error("Cannot read the claim on {} for ETRN", domain.asString(), e);
-                    problems.add(new Problem("the claim on " + domain.asString() + " cannot be checked now", false));
+                    problems.add(new Problem(Drains.cannotCheckClaim(domain), false));
                     continue;
                 }
                 if (holder.isPresent()) {
-                    problems.add(new Problem(domain.asString() + " is " + DomainLeases.busyTextOf(holder.get()), false));
+                    problems.add(new Problem(Drains.isBusy(domain, DomainLeases.busyTextOf(holder.get())), false));
                     continue;
                 }
-                long count = store.count(domain);
+                long count = drains.count(domain);
                 if (count == 0) {
                     continue;
                 }
@@ -245,7 +234,7 @@ public class EtrnDelivery {
                 jobs.add(new Job(domain, notKnownToLoop, sessionId));
                 pending += count;
                 isJob = true;
-            } catch (Unroutable e) {
+            } catch (Unroutable | Drains.Refused e) {
                 problems.add(new Problem(e.getMessage(), false));
             } catch (Exception e) {
                 LOGGER.error("Cannot read parked mail of {}", domain.asString(), e);
@@ -274,10 +263,9 @@ public class EtrnDelivery {
      */
     public void deliver(List<Job> jobs, String helloName) {
         try {
-            Set<String> ownNames = ownHostNames.including(helloName);
             for (Job job : jobs) {
                 try {
-                    deliver(job, helloName, ownNames);
+                    deliver(job, helloName);
                 } catch (RuntimeException e) {
                     LOGGER.error("ETRN delivery of {} failed; unacknowledged mail stays parked", job.domain().asString(), e);
                 } finally {
@@ -289,7 +277,7 @@ public class EtrnDelivery {
         }
     }
 
-    private void deliver(Job job, String helloName, Set<String> ownNames) {
+    private void deliver(Job job, String helloName) {
         String domain = job.domain().asString();
         List<String> failures = new ArrayList<>();
         int loopsBack = 0;
@@ -309,14 +297,11 @@ public class EtrnDelivery {
                 continue;
             }
             ClaimAfterHello claim = new ClaimAfterHello(job);
-            TimeMetric timer = metrics.drainTimer();
             ParkedMailClient.Outcome outcome;
             try {
-                outcome = new ParkedMailClient(connection, claim, configuration, store, mailetContext, helloName)
-                    .withOwnHostNames(ownNames).withMetrics(metrics).withTransferSlots(sessions.transfers()).drain();
+                outcome = drains.drain(connection, claim, helloName, false);
             } finally {
                 claim.release();
-                timer.stopAndPublish();
             }
             LOGGER.info("ETRN delivery domain={} host={} tls={} delivered={} deferred={} bounced={} bytes={}{}", domain,
                 connection.peerName(), connection.isTls(), outcome.delivered(), outcome.deferred(), outcome.bounced(),
@@ -381,18 +366,18 @@ public class EtrnDelivery {
 
         @Override
         public DomainLeases.DomainLease claim() throws SmtpPeer.Broken {
+            List<Domain> domains = List.of(job.domain());
             Optional<DomainLeases.DomainLease> claimed;
             try {
-                claimed = leases.claimAll(List.of(job.domain()), DomainLeases.Purpose.ETRN, job.sessionId());
-            } catch (RuntimeException e) {
-                LOGGER.error("Cannot claim {} for ETRN", job.domain().asString(), e);
+                claimed = drains.claim(domains, DomainLeases.Purpose.ETRN, job.sessionId());
+            } catch (Drains.Refused e) {
+                LOGGER.error("Cannot claim {} for ETRN", job.domain().asString(), e.getCause());
                 refused = true;
-                throw new SmtpPeer.Broken("the claim on " + job.domain().asString() + " cannot be taken now");
+                throw new SmtpPeer.Broken(e.getMessage());
             }
             if (claimed.isEmpty()) {
                 refused = true;
-                throw new SmtpPeer.Broken(job.domain().asString() + " is "
-                    + leases.busyText(job.domain()).orElse("claimed by another drainer") + "; it is left to that drainer");
+                throw new SmtpPeer.Broken(drains.busy(domains) + "; it is left to that drainer");
             }
             lease = claimed.get();
             return lease;

@@ -1,7 +1,6 @@
 package dev.jamesatrn.drain;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -9,7 +8,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.annotation.PreDestroy;
@@ -19,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.DaemonThreads;
 
 /**
  * Threads for ATRN work that must stay off the Netty event loop: reading the store and running
@@ -49,25 +48,15 @@ public class OdmrSessions {
     @Inject
     public OdmrSessions(AtrnConfiguration configuration) {
         this.transfers = new TransferSlots(configuration.maxParallelTransfers());
-        AtomicInteger counter = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(0, configuration.maxConcurrentSessions(), 60, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), runnable -> {
-                Thread thread = new Thread(runnable, "atrn-session-" + counter.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-            });
+            new SynchronousQueue<>(), DaemonThreads.numbered("atrn-session"));
         this.maxEtrnDeliveries = configuration.maxEtrnDeliveries();
         this.etrnDeliveries = new Semaphore(maxEtrnDeliveries);
-        AtomicInteger etrnCounter = new AtomicInteger();
         this.etrnExecutor = new ThreadPoolExecutor(maxEtrnDeliveries, maxEtrnDeliveries, 60, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), runnable -> {
-                Thread thread = new Thread(runnable, "etrn-delivery-" + etrnCounter.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-            });
+            new LinkedBlockingQueue<>(), DaemonThreads.numbered("etrn-delivery"));
         this.etrnExecutor.allowCoreThreadTimeOut(true);
-        this.timer = daemonScheduler("atrn-delayed-replies");
-        this.watchdogs = daemonScheduler("atrn-write-watchdogs");
+        this.timer = DaemonThreads.scheduler("atrn-delayed-replies");
+        this.watchdogs = DaemonThreads.scheduler("atrn-write-watchdogs");
     }
 
     /**
@@ -81,14 +70,6 @@ public class OdmrSessions {
     /** Write watchdogs of outbound connections: their own thread, so a slow close never delays a reply. */
     ScheduledExecutorService watchdogs() {
         return watchdogs;
-    }
-
-    private static ScheduledExecutorService daemonScheduler(String name) {
-        return Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        });
     }
 
     public void later(Duration delay, Runnable work) {

@@ -25,7 +25,6 @@ import org.apache.james.core.Domain;
 import org.apache.james.core.MailAddress;
 import org.apache.james.lifecycle.api.LifecycleUtil;
 import org.apache.james.mailrepository.api.MailKey;
-import org.apache.james.server.core.MailImpl;
 import org.apache.james.server.core.MimeMessageWrapper;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
@@ -41,7 +40,6 @@ import dev.jamesatrn.smtp.SmtpPeer.Reply;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
 import dev.jamesatrn.store.ParkedMailStore;
-import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.smtp.DotStuffingOutputStream;
 import dev.jamesatrn.smtp.SmtpPeer;
@@ -761,21 +759,17 @@ public final class ParkedMailClient {
         }
         countDeferred();
         if (!Set.copyOf(owedAfter).equals(Set.copyOf(mail.getRecipients()))) {
-            mail.setRecipients(owedAfter);
-            store.replace(domain, key, mail, ParkedNames.warned(key.asString()));
+            store.replaceRecipients(domain, key, mail, owedAfter);
         }
         LOGGER.info("Kept {} for {} parked for {} recipient(s): {}", key.asString(), domain.asString(), owedAfter.size(),
             lastFailure == null ? "" : SmtpPeer.abbreviate(lastFailure.text()));
     }
 
     private boolean bounce(Mail mail, Collection<MailAddress> recipients, Reply reason) {
-        MailImpl copy = null;
         try {
-            copy = MailImpl.duplicate(mail);
-            copy.setRecipients(recipients);
-            copy.setErrorMessage("The ATRN customer refused the message: " + SmtpPeer.abbreviate(reason.text(), DSN_REPLY_EXCERPT));
-            Bounces.setStatus(copy, reason.enhancedStatus().orElse("5.0.0"));
-            mailetContext.sendMail(copy, bounceProcessor);
+            Bounces.sendCopy(mailetContext, mail, recipients, bounceProcessor,
+                reason.enhancedStatus().orElse(Bounces.UNDEFINED_PERMANENT),
+                "The ATRN customer refused the message: " + SmtpPeer.abbreviate(reason.text(), DSN_REPLY_EXCERPT));
             LOGGER.info("Bounced {} for {} recipient(s): {}", mail.getName(), recipients.size(),
                 SmtpPeer.abbreviate(reason.text()));
             return true;
@@ -783,8 +777,6 @@ public final class ParkedMailClient {
             LOGGER.error("Could not hand {} to the '{}' processor for a bounce; it stays parked", mail.getName(),
                 bounceProcessor, e);
             return false;
-        } finally {
-            LifecycleUtil.dispose(copy);
         }
     }
 

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -29,6 +28,7 @@ import dev.jamesatrn.core.AtrnMetrics;
 import dev.jamesatrn.store.ParkedMailStore;
 import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.core.DaemonThreads;
 
 /**
  * Parked mail does not wait forever: past {@code maxParkedLifetime} it is bounced to its sender
@@ -46,7 +46,7 @@ public class ParkedMailExpiry {
 
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
-    private final DomainLeases leases;
+    private final Drains drains;
     private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
     private final ScheduledExecutorService scheduler;
@@ -60,18 +60,14 @@ public class ParkedMailExpiry {
     private final PendingKeys replacedNotRemoved = new PendingKeys();
 
     @Inject
-    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
+    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, Drains drains,
                             MailetContext mailetContext, AtrnMetrics metrics) {
         this.configuration = configuration;
         this.store = store;
-        this.leases = leases;
+        this.drains = drains;
         this.mailetContext = mailetContext;
         this.metrics = metrics;
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "atrn-parked-mail-expiry");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.scheduler = DaemonThreads.scheduler("atrn-parked-mail-expiry");
         long every = configuration.policies().expiryCheckInterval().toMillis();
         scheduler.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
     }
@@ -113,9 +109,9 @@ public class ParkedMailExpiry {
         }
         Optional<DomainLeases.DomainLease> claim;
         try {
-            claim = leases.claimAll(List.of(domain), DomainLeases.Purpose.EXPIRY, "sweep");
-        } catch (RuntimeException e) {
-            LOGGER.warn("Cannot claim {} for the expiry sweep: {}", domain.asString(), e.getMessage());
+            claim = drains.claim(List.of(domain), DomainLeases.Purpose.EXPIRY, "sweep");
+        } catch (Drains.Refused e) {
+            LOGGER.warn("Cannot claim {} for the expiry sweep: {}", domain.asString(), e.getCause().getMessage());
             return;
         }
         if (claim.isEmpty()) {
@@ -210,15 +206,17 @@ public class ParkedMailExpiry {
 
     private void expire(Domain domain, MailKey key, Mail mail, Duration age) throws MessagingException {
         String name = key.asString();
-        if (mail.getMaybeSender().isNullSender()) {
-            LOGGER.info("Parked {} for {} expired after {}; null sender, so removed without a bounce", name,
-                domain.asString(), age);
-        } else if (!bouncedNotRemoved.contains(domain, name)) {
-            send(mail, configuration.bounceProcessor(), "Not collected by the ATRN customer of " + domain.asString()
-                + " within " + configuration.policies().maxParkedLifetime() + "; giving up");
-            bouncedNotRemoved.add(domain, name);
-            LOGGER.info("Parked {} for {} expired after {}; bounced to {}", name, domain.asString(), age,
-                mail.getMaybeSender().asString());
+        if (!bouncedNotRemoved.contains(domain, name)) {
+            if (Bounces.returnToSender(mailetContext, mail, configuration.bounceProcessor(), Bounces.EXPIRED,
+                    "Not collected by the ATRN customer of " + domain.asString() + " within "
+                        + configuration.policies().maxParkedLifetime() + "; giving up")) {
+                bouncedNotRemoved.add(domain, name);
+                LOGGER.info("Parked {} for {} expired after {}; bounced to {}", name, domain.asString(), age,
+                    mail.getMaybeSender().asString());
+            } else {
+                LOGGER.info("Parked {} for {} expired after {}; null sender, so removed without a bounce", name,
+                    domain.asString(), age);
+            }
         }
         store.remove(domain, key);
         bouncedNotRemoved.remove(domain, name);
@@ -233,22 +231,24 @@ public class ParkedMailExpiry {
     private void warn(Domain domain, MailKey key, Mail mail, Duration age) {
         String name = key.asString();
         if (!warnedNotMarked.contains(domain, name)) {
-            if (!mail.getMaybeSender().isNullSender()) {
-                try {
-                    send(mail, configuration.policies().delayWarningProcessor(), "Waiting for the ATRN customer of "
-                        + domain.asString() + " to collect it; will keep trying until "
-                        + configuration.policies().maxParkedLifetime() + " after parking");
-                } catch (MessagingException | RuntimeException e) {
-                    LOGGER.warn("Cannot send the delay warning for {} of {}; trying again at the next sweep: {}", name,
-                        domain.asString(), e.getMessage());
-                    return;
-                }
+            boolean sent;
+            try {
+                sent = Bounces.returnToSender(mailetContext, mail, configuration.policies().delayWarningProcessor(),
+                    Bounces.EXPIRED, "Waiting for the ATRN customer of " + domain.asString()
+                        + " to collect it; will keep trying until " + configuration.policies().maxParkedLifetime()
+                        + " after parking");
+            } catch (MessagingException | RuntimeException e) {
+                LOGGER.warn("Cannot send the delay warning for {} of {}; trying again at the next sweep: {}", name,
+                    domain.asString(), e.getMessage());
+                return;
+            }
+            if (sent) {
                 LOGGER.info("Sent a delay warning for {} parked {} ago for {}", name, age, domain.asString());
             }
             warnedNotMarked.add(domain, name);
         }
         try {
-            store.replace(domain, key, mail, true);
+            store.markWarned(domain, key, mail);
             warnedNotMarked.remove(domain, name);
         } catch (ParkedMailStore.PartlyReplaced e) {
             warnedNotMarked.remove(domain, name);
@@ -259,11 +259,6 @@ public class ParkedMailExpiry {
             LOGGER.warn("Cannot record the delay warning of {} of {} in the store; retried at each sweep, without a second "
                 + "warning: {}", name, domain.asString(), e.getMessage());
         }
-    }
-
-    /** A copy goes to a mailet processor (DSNBounce); the parked message itself is not touched here. */
-    private void send(Mail mail, String processor, String reason) throws MessagingException {
-        Bounces.sendCopy(mailetContext, mail, processor, Bounces.EXPIRED, reason);
     }
 
     /** Keys per domain that sweeps must remember. */

@@ -21,7 +21,6 @@ import org.apache.james.protocols.api.Response;
 import org.apache.james.protocols.api.StreamResponse;
 import org.apache.james.protocols.api.handler.LineHandler;
 import org.apache.james.protocols.smtp.SMTPSession;
-import dev.jamesatrn.drain.ParkedMailClient;
 
 /**
  * The customer's end of a reversed ODMR session, seen from the provider's SMTP client. The

@@ -15,8 +15,9 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.ThreadExecutorMap;
 
 /**
- * Gives a connection back to James's command handling after a session thread answered ATRN or
- * ETRN, as one task on the connection's Netty event loop.
+ * The one way this extension replies from a thread other than the connection's: a session thread
+ * that answered ATRN or ETRN, or the timer of a delayed AUTH failure, hands the reply (and the
+ * connection, back to James's command handling) to the connection's Netty event loop as one task.
  *
  * <p>Why by hand: James 3.8.1 decodes lines on a separate executor and hands each one to the
  * event loop as a task, and a reply written from another thread is queued on that loop too. A

@@ -15,7 +15,6 @@ import java.util.stream.Collectors;
 import javax.inject.Inject;
 
 import org.apache.james.core.Domain;
-import org.apache.james.metrics.api.TimeMetric;
 import org.apache.james.protocols.api.ProtocolSession;
 import org.apache.james.protocols.api.ProtocolSessionImpl;
 import org.apache.james.protocols.api.Request;
@@ -24,17 +23,14 @@ import org.apache.james.protocols.api.handler.CommandHandler;
 import org.apache.james.protocols.api.handler.DisconnectHandler;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
-import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
-import dev.jamesatrn.store.ParkedMailStore;
 import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.drain.Drains;
 import dev.jamesatrn.drain.OdmrSessions;
-import dev.jamesatrn.drain.OwnHostNames;
-import dev.jamesatrn.drain.ParkedMailClient;
 import dev.jamesatrn.drain.ParkedMailExpiry;
 import dev.jamesatrn.smtp.CustomerConnection;
 import dev.jamesatrn.smtp.LoopHandback;
@@ -53,26 +49,19 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private static final int MAX_DOMAINS = 100;
 
     private final AtrnConfiguration configuration;
-    private final ParkedMailStore store;
-    private final DomainLeases leases;
+    private final Drains drains;
     private final OdmrSessions sessions;
-    private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
-    private final OwnHostNames ownHostNames;
     private final Map<String, Instant> lastAtrn = new ConcurrentHashMap<>();
 
     /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
-    public AtrnCmdHandler(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
-                          OdmrSessions sessions, MailetContext mailetContext, AtrnMetrics metrics, ParkedMailExpiry expiry,
-                          OwnHostNames ownHostNames) {
+    public AtrnCmdHandler(AtrnConfiguration configuration, Drains drains, OdmrSessions sessions, AtrnMetrics metrics,
+                          ParkedMailExpiry expiry) {
         this.configuration = configuration;
-        this.store = store;
-        this.leases = leases;
+        this.drains = drains;
         this.sessions = sessions;
-        this.mailetContext = mailetContext;
         this.metrics = metrics;
-        this.ownHostNames = ownHostNames;
     }
 
     @Override
@@ -164,11 +153,15 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         try {
             Response refusal;
             try {
-                claim = leases.claimAll(requested, DomainLeases.Purpose.ATRN, session.getSessionID());
-                refusal = claim.isEmpty() ? busy(requested) : refusalBeforeReversing(requested).orElse(null);
-            } catch (RuntimeException e) {
-                LOGGER.error("Cannot claim {} for ATRN", domains, e);
-                refusal = OdmrReplies.atrnCannotCheck("the claim on " + domains + " cannot be taken now");
+                claim = drains.claim(requested, DomainLeases.Purpose.ATRN, session.getSessionID());
+                refusal = claim.isEmpty() ? OdmrReplies.atrnCannotCheck(drains.busy(requested))
+                    // RFC 2645 5.2.1: 453 when no listed domain has mail
+                    : drains.count(requested) == 0 ? OdmrReplies.ATRN_NO_MAIL : null;
+            } catch (Drains.Refused e) {
+                if (claim.isEmpty()) {
+                    LOGGER.error("Cannot claim {} for ATRN", domains, e.getCause());
+                }
+                refusal = OdmrReplies.atrnCannotCheck(e.getMessage());
             }
             if (refusal != null) {
                 code = refusal.getRetCode();
@@ -200,15 +193,8 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             // queued on the event loop ahead of the 250 itself
             handback.run(customer::reversing);
             customer.reply(OdmrReplies.ATRN_REVERSING);
-            TimeMetric timer = metrics.drainTimer();
-            try {
-                String helloName = session.getConfiguration().getHelloName();
-                entry.drained(new ParkedMailClient(customer, claim.get(), configuration, store, mailetContext, helloName)
-                    .withOwnHostNames(ownHostNames.including(helloName)).deliveringMailParkedMeanwhile()
-                    .withMetrics(metrics).withTransferSlots(sessions.transfers()).drain());
-            } finally {
-                timer.stopAndPublish();
-            }
+            DomainLeases.DomainLease lease = claim.get();
+            entry.drained(drains.drain(customer, () -> lease, session.getConfiguration().getHelloName(), true));
         } catch (RuntimeException e) {
             LOGGER.error("ATRN session for {} failed; unacknowledged mail stays parked", domains, e);
             customer.close();
@@ -217,15 +203,6 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
             metrics.atrnReply(code);
             entry.atrnEnded();
         }
-    }
-
-    /** 451 naming the domains someone else holds, and what they are doing. */
-    private Response busy(List<Domain> domains) {
-        List<String> reasons = new ArrayList<>();
-        for (Domain domain : domains) {
-            leases.busyText(domain).ifPresent(text -> reasons.add(domain.asString() + " is " + text));
-        }
-        return OdmrReplies.atrnCannotCheck(reasons.isEmpty() ? "a listed domain was claimed meanwhile" : String.join("; ", reasons));
     }
 
     /** RFC 2645 5.2.1: ATRN repeated within {@code minAtrnInterval} MAY get 450 (off by default). */
@@ -250,20 +227,6 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         if (configuration.policies().minAtrnInterval().isPresent()) {
             lastAtrn.put(login, Instant.now());
         }
-    }
-
-    /** 451 when the store cannot be read, 453 when no listed domain has mail (RFC 2645 5.2.1). */
-    private Optional<Response> refusalBeforeReversing(List<Domain> domains) {
-        long parked = 0;
-        for (Domain domain : domains) {
-            try {
-                parked += store.count(domain);
-            } catch (Exception e) {
-                LOGGER.error("Cannot read parked mail of {}", domain.asString(), e);
-                return Optional.of(OdmrReplies.atrnCannotCheck("parked mail of " + domain.asString() + " cannot be read now"));
-            }
-        }
-        return parked == 0 ? Optional.of(OdmrReplies.ATRN_NO_MAIL) : Optional.empty();
     }
 
     @Override

@@ -9,7 +9,6 @@ import org.apache.james.smtpserver.JamesMessageHook;
 import org.apache.mailet.Mail;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.jamesatrn.extension.AtrnInboundHandlersPackage;
 
 /**
  * Refuses at end of DATA ({@code 554 5.4.6}) a message with {@value #MAX_RECEIVED} or more
@@ -23,7 +22,7 @@ import dev.jamesatrn.extension.AtrnInboundHandlersPackage;
  * {@code RelayLimit} makes in the spooler: with the same threshold, every message SMTP would
  * have handed to the {@code relay-limit} processor is refused here. (The name is compared
  * ignoring case, {@code RelayLimit} compares it exactly, so this refuses a little more.)
- * {@link AtrnInboundHandlersPackage} lists it right before {@link ReceiptOrderHook}.
+ * {@code AtrnInboundHandlersPackage} lists it right before {@link ReceiptOrderHook}.
  */
 public class HopCountHook implements JamesMessageHook {
     /** The sample's {@code RelayLimit=30}. */

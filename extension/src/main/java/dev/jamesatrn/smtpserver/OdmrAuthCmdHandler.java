@@ -38,6 +38,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.drain.OdmrSessions;
+import dev.jamesatrn.smtp.LoopHandback;
 import dev.jamesatrn.smtp.OdmrReplies;
 
 /**
@@ -269,7 +270,8 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
      * one connection gets 421 and the connection is closed. The wait is a timer, not a blocked
      * thread. Meanwhile the connection reads nothing, and lines the client had already pipelined
      * (RFC 4954 forbids pipelining after AUTH) are held back unanswered; if there were any, the
-     * connection is closed after the reply, so no answer can overtake another.
+     * connection is closed after the reply, so no answer can overtake another. The timer hands
+     * the reply to the connection's event loop ({@link LoopHandback}), as ATRN and ETRN do.
      */
     private Response failed(SMTPSession session) {
         int failures = session.getAttachment(FAILURES, ProtocolSession.State.Connection).orElse(0) + 1;
@@ -287,7 +289,8 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
             return null;
         });
         transport.setReadable(false);
-        sessions.later(delay, () -> {
+        LoopHandback handback = LoopHandback.ofCurrentLoop();
+        sessions.later(delay, () -> handback.run(() -> {
             try {
                 transport.writeResponse(reply, session);
                 if (!last && heldBack.get() > 0) {
@@ -299,7 +302,7 @@ public class OdmrAuthCmdHandler implements CommandHandler<SMTPSession>, EhloExte
             } catch (RuntimeException e) {
                 LOGGER.debug("Connection gone before its delayed AUTH reply: {}", e.getMessage());
             }
-        });
+        }));
         return null;
     }
 

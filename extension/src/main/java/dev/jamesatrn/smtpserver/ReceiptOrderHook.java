@@ -6,12 +6,11 @@ import org.apache.james.smtpserver.JamesMessageHook;
 import org.apache.mailet.Mail;
 
 import dev.jamesatrn.store.ReceiptOrder;
-import dev.jamesatrn.extension.AtrnInboundHandlersPackage;
 
 /**
  * Stamps each message the inbound SMTP server accepts with its place in the delivery order
  * ({@link ReceiptOrder}), before James hands it to its spooler, which may park messages of one
- * connection in any order. {@link AtrnInboundHandlersPackage} lists it right before James's
+ * connection in any order. {@code AtrnInboundHandlersPackage} lists it right before James's
  * SendMailHandler, which queues the mail: James runs message hooks in the order of the chain.
  */
 public class ReceiptOrderHook implements JamesMessageHook {

@@ -1,6 +1,7 @@
 package dev.jamesatrn.store;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -14,6 +15,7 @@ import javax.mail.MessagingException;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 
 import org.apache.james.core.Domain;
+import org.apache.james.core.MailAddress;
 import org.apache.james.lifecycle.api.LifecycleUtil;
 import org.apache.james.mailrepository.api.MailKey;
 import org.apache.james.mailrepository.api.MailRepository;
@@ -102,8 +104,28 @@ public class ParkedMailStore {
      * gets one now.
      */
     public MailKey replace(Domain domain, MailKey old, Mail mail, boolean warned) throws MessagingException {
+        return replace(domain, old, mail, mail.getRecipients(), warned);
+    }
+
+    /**
+     * {@link #replace} with only {@code recipients} (those still owed after a drain), keeping
+     * whatever else the old name records, such as its delay warning.
+     */
+    public MailKey replaceRecipients(Domain domain, MailKey old, Mail mail, Collection<MailAddress> recipients)
+            throws MessagingException {
+        return replace(domain, old, mail, recipients, ParkedNames.warned(old.asString()));
+    }
+
+    /** {@link #replace} with a name that records the delay warning sent for it. */
+    public MailKey markWarned(Domain domain, MailKey old, Mail mail) throws MessagingException {
+        return replace(domain, old, mail, mail.getRecipients(), true);
+    }
+
+    private MailKey replace(Domain domain, MailKey old, Mail mail, Collection<MailAddress> recipients, boolean warned)
+            throws MessagingException {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
+            copy.setRecipients(recipients);
             OptionalLong known = ParkedNames.size(old.asString());
             long size = known.isPresent() ? known.getAsLong() : copy.getMessageSize();
             copy.setName(ParkedNames.renamed(old.asString(), warned, size));

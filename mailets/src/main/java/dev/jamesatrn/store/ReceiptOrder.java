@@ -8,7 +8,6 @@ import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeName;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
-import dev.jamesatrn.mailets.ParkForAtrn;
 
 /**
  * A parked message's place in its domain's delivery order ("oldest first"): when James accepted
@@ -21,7 +20,7 @@ import dev.jamesatrn.mailets.ParkForAtrn;
  * sample smtpserver.xml names) with a number that grows
  * strictly within this JVM: epoch milliseconds times 1000, plus a count of the messages accepted
  * before it in the same millisecond. James keeps mail attributes through its spool (memory,
- * ActiveMQ and RabbitMQ queues alike), and {@link ParkForAtrn} writes the number into the parked
+ * ActiveMQ and RabbitMQ queues alike), and {@code ParkForAtrn} writes the number into the parked
  * copy's name. Mail that carries no stamp (made by James itself, such as a DSN; received by
  * another protocol or by an SMTP server without that package) takes the millisecond James created it
  * ({@link Mail#getLastUpdated()}), after every stamped message of that millisecond, in no

@@ -31,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.drain.Bounces;
+import dev.jamesatrn.drain.Drains;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.claims.DomainLeases.DomainLease;
 import dev.jamesatrn.config.AtrnConfiguration;
@@ -72,16 +73,18 @@ public class AtrnRoutes implements Routes {
     private final Provider<ParkedMailStore> storeProvider;
     private final Provider<MailetContext> mailetContextProvider;
     private final Provider<AtrnMetrics> metricsProvider;
+    private final Provider<Drains> drainsProvider;
     private final JsonTransformer json = new JsonTransformer();
 
     @Inject
     public AtrnRoutes(AtrnConfiguration configuration, DomainLeases leases, Provider<ParkedMailStore> store,
-                      Provider<MailetContext> mailetContext, Provider<AtrnMetrics> metrics) {
+                      Provider<MailetContext> mailetContext, Provider<AtrnMetrics> metrics, Provider<Drains> drains) {
         this.configuration = configuration;
         this.leases = leases;
         this.storeProvider = store;
         this.mailetContextProvider = mailetContext;
         this.metricsProvider = metrics;
+        this.drainsProvider = drains;
     }
 
     private ParkedMailStore store() {
@@ -272,14 +275,13 @@ public class AtrnRoutes implements Routes {
      * so bounces never loop.
      */
     private void bounce(Domain domain, MailKey key, Mail mail, BounceCount count) throws MessagingException {
-        if (mail.getMaybeSender().isNullSender()) {
+        if (!Bounces.returnToSender(mailetContextProvider.get(), mail, configuration.bounceProcessor(), Bounces.UNDEFINED_PERMANENT,
+                "An operator of this mail server returned the message while it waited for the ATRN customer of "
+                    + domain.asString() + " to collect it")) {
             store().remove(domain, key);
             count.removedWithoutBounce++;
             return;
         }
-        Bounces.sendCopy(mailetContextProvider.get(), mail, configuration.bounceProcessor(), Bounces.OPERATOR_DECISION,
-            "An operator of this mail server returned the message while it waited for the ATRN customer of "
-                + domain.asString() + " to collect it");
         try {
             store().remove(domain, key);
         } catch (MessagingException e) {
@@ -313,10 +315,10 @@ public class AtrnRoutes implements Routes {
     private <T> T underClaim(Request request, Domain domain, ClaimedChange<T> change) {
         Optional<DomainLease> claim;
         try {
-            claim = leases.claimAll(List.of(domain), DomainLeases.Purpose.WEBADMIN,
+            claim = drainsProvider.get().claim(List.of(domain), DomainLeases.Purpose.WEBADMIN,
                 request.requestMethod() + " " + request.pathInfo());
-        } catch (RuntimeException e) {
-            LOGGER.error("WebAdmin could not claim {}", domain.asString(), e);
+        } catch (Drains.Refused e) {
+            LOGGER.error("WebAdmin could not claim {}", domain.asString(), e.getCause());
             throw serverError("Could not claim " + domain.asString() + " (the claim store failed); nothing was changed", e);
         }
         if (claim.isEmpty()) {
@@ -396,11 +398,10 @@ public class AtrnRoutes implements Routes {
     }
 
     private HaltException busy(Domain domain) {
-        String who = leases.busyText(domain).orElse("busy");
         return ErrorResponder.builder()
             .statusCode(HttpStatus.CONFLICT_409)
             .type(ErrorType.WRONG_STATE)
-            .message(domain.asString() + " is " + who + "; nothing was changed. Fix: try again once that is done "
+            .message(drainsProvider.get().busy(List.of(domain)) + "; nothing was changed. Fix: try again once that is done "
                 + "(GET " + DOMAINS + "/" + domain.asString() + " shows who holds it).")
             .haltError();
     }
