@@ -33,6 +33,7 @@ import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.smtp.OdmrReplies;
 import dev.jamesatrn.smtp.OutboundConnection;
 import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.config.AtrnDomain;
 
 /**
  * The outbound half of ETRN: where a domain's mail goes (its {@code etrnRelay}, else its MX
@@ -347,7 +348,7 @@ public class EtrnDelivery {
      * this, not where the relay is.
      */
     private String loopText(Domain domain) {
-        boolean relayed = configuration.domain(domain).flatMap(AtrnConfiguration.AtrnDomain::etrnRelay).isPresent();
+        boolean relayed = configuration.domain(domain).flatMap(AtrnDomain::etrnRelay).isPresent();
         return "mail for " + domain.asString() + " loops back to myself; " + (relayed
             ? "every address of <etrnRelay> of " + domain.asString() + " in conf/atrn.xml leads back to this server: "
                 + "point it at the customer's own MTA"
@@ -392,7 +393,7 @@ public class EtrnDelivery {
 
     /** Where ETRN mail for the domain goes, most preferred first. */
     private List<InetSocketAddress> targets(Domain domain) throws Unroutable {
-        Optional<HostAndPort> relay = configuration.domain(domain).flatMap(AtrnConfiguration.AtrnDomain::etrnRelay);
+        Optional<HostAndPort> relay = configuration.domain(domain).flatMap(AtrnDomain::etrnRelay);
         if (relay.isPresent()) {
             // Configured by the operator: trusted even when it is a local address (a test sink, a
             // tunnel); one that leads back to this James is caught by its greeting or EHLO reply.

@@ -43,6 +43,7 @@ import dev.jamesatrn.store.ParkedMailStore;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.smtp.DotStuffingOutputStream;
 import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.config.Timeouts;
 
 /**
  * James as SMTP client delivering a domain's parked mail: over the ATRN customer's own connection
@@ -144,7 +145,7 @@ public final class ParkedMailClient {
     private final SmtpPeer customer;
     private final Claimer claimer;
     private DomainLeases.DomainLease lease;
-    private final AtrnConfiguration.Timeouts timeouts;
+    private final Timeouts timeouts;
     private final ParkedMailStore store;
     private final MailetContext mailetContext;
     private final String bounceProcessor;

@@ -14,6 +14,7 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 
 import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.config.AuthLimits;
 
 /**
  * Failed AUTH across all connections of the ODMR port: at most {@code authFailuresPerAddress}
@@ -99,7 +100,7 @@ public class AuthFailureLimits {
     }
 
     private final AtrnConfiguration configuration;
-    private final AtrnConfiguration.AuthLimits limits;
+    private final AuthLimits limits;
     private final Ticker ticker;
     private final Cache<String, Window> byAddress;
     private final Cache<String, Window> byKnownLogin;

@@ -37,7 +37,7 @@ class AtrnConfigurationTest {
             .isEqualTo("file://var/mail/atrn/customer.example");
         assertThat(configuration.allowPlainAuthWithoutTls()).isFalse();
         assertThat(configuration.bounceProcessor()).isEqualTo("bounces");
-        assertThat(configuration.timeouts()).isEqualTo(AtrnConfiguration.Timeouts.RFC_5321);
+        assertThat(configuration.timeouts()).isEqualTo(Timeouts.RFC_5321);
         assertThat(configuration.domain(Domain.of("customer.example")).orElseThrow()
             .accepts(new MailAddress("anyone@customer.example"))).isTrue();
     }
@@ -45,13 +45,13 @@ class AtrnConfigurationTest {
     @Test
     void aTlsRecordPerLineIsForImplicitTlsUnlessConfiguredOtherwise() throws Exception {
         String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
-        AtrnConfiguration.TlsRecordPerLine byDefault = parse(LOGINS + domains).tlsRecordPerLine();
-        assertThat(byDefault).isEqualTo(AtrnConfiguration.TlsRecordPerLine.IMPLICIT_TLS);
+        TlsRecordPerLine byDefault = parse(LOGINS + domains).tlsRecordPerLine();
+        assertThat(byDefault).isEqualTo(TlsRecordPerLine.IMPLICIT_TLS);
         assertThat(byDefault.appliesTo(true, false)).as("implicit TLS").isTrue();
         assertThat(byDefault.appliesTo(true, true)).as("after STARTTLS").isFalse();
         assertThat(byDefault.appliesTo(false, false)).as("plain text").isFalse();
 
-        AtrnConfiguration.TlsRecordPerLine all = parse(LOGINS + domains + "<tlsRecordPerLine>allTls</tlsRecordPerLine>")
+        TlsRecordPerLine all = parse(LOGINS + domains + "<tlsRecordPerLine>allTls</tlsRecordPerLine>")
             .tlsRecordPerLine();
         assertThat(all.appliesTo(true, true)).isTrue();
         assertThat(all.appliesTo(false, true)).isFalse();
@@ -72,7 +72,7 @@ class AtrnConfigurationTest {
             + "<domains><domain name=\"customer.example\"><login>customer, other</login>"
             + "<recipients>alice, bob@customer.example</recipients></domain></domains>");
 
-        AtrnConfiguration.AtrnDomain domain = configuration.domain(Domain.of("customer.example")).orElseThrow();
+        AtrnDomain domain = configuration.domain(Domain.of("customer.example")).orElseThrow();
         assertThat(domain.logins()).containsExactly("customer", "other");
         assertThat(domain.accepts(new MailAddress("alice@customer.example"))).isTrue();
         assertThat(domain.accepts(new MailAddress("bob@customer.example"))).isTrue();
@@ -146,13 +146,13 @@ class AtrnConfigurationTest {
     @Test
     void policiesHaveSafeDefaultsAndCanBeSet() throws Exception {
         String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
-        AtrnConfiguration.Policies defaults = parse(LOGINS + domains).policies();
+        Policies defaults = parse(LOGINS + domains).policies();
         assertThat(defaults.maxParkedLifetime()).isEqualTo(Duration.ofDays(5));
         assertThat(defaults.delayWarningAfter()).isEmpty();
         assertThat(defaults.minAtrnInterval()).isEmpty();
         assertThat(defaults.authFailureDelay()).isEqualTo(Duration.ofSeconds(1));
 
-        AtrnConfiguration.Policies set = parse(LOGINS + domains + "<maxParkedLifetime>3d</maxParkedLifetime>"
+        Policies set = parse(LOGINS + domains + "<maxParkedLifetime>3d</maxParkedLifetime>"
             + "<delayWarningAfter>4h</delayWarningAfter><authFailureDelay>0s</authFailureDelay>"
             + "<minAtrnInterval>1m</minAtrnInterval>").policies();
         assertThat(set.maxParkedLifetime()).isEqualTo(Duration.ofDays(3));
@@ -188,11 +188,11 @@ class AtrnConfigurationTest {
     void authFailureLimitsHaveSafeDefaultsAndCanBeSetOrTurnedOff() throws Exception {
         String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
         assertThat(parse(LOGINS + domains).authLimits())
-            .isEqualTo(new AtrnConfiguration.AuthLimits(20, 10, Duration.ofMinutes(10)));
+            .isEqualTo(new AuthLimits(20, 10, Duration.ofMinutes(10)));
 
         assertThat(parse(LOGINS + domains + "<authFailuresPerAddress>5</authFailuresPerAddress>"
             + "<authFailuresPerLogin>0</authFailuresPerLogin><authFailureWindow>1h</authFailureWindow>").authLimits())
-            .isEqualTo(new AtrnConfiguration.AuthLimits(5, 0, Duration.ofHours(1)));
+            .isEqualTo(new AuthLimits(5, 0, Duration.ofHours(1)));
 
         assertThatThrownBy(() -> parse(LOGINS + domains + "<authFailuresPerAddress>-1</authFailuresPerAddress>"
             + "<authFailureWindow>0s</authFailureWindow>"))
@@ -212,12 +212,12 @@ class AtrnConfigurationTest {
     @Test
     void etrnPoliciesHaveSafeDefaultsAndCanBeSet() throws Exception {
         String domains = "<domains><domain name=\"customer.example\"><login>customer</login></domain></domains>";
-        AtrnConfiguration.EtrnPolicies defaults = parse(LOGINS + domains).etrnPolicies();
+        EtrnPolicies defaults = parse(LOGINS + domains).etrnPolicies();
         assertThat(defaults.maxEtrnPerClient()).isEqualTo(10);
         assertThat(defaults.etrnClientWindow()).isEqualTo(Duration.ofMinutes(1));
         assertThat(defaults.ownHostNames()).isEmpty();
 
-        AtrnConfiguration.EtrnPolicies set = parse(LOGINS + domains + "<maxEtrnPerClient>3</maxEtrnPerClient>"
+        EtrnPolicies set = parse(LOGINS + domains + "<maxEtrnPerClient>3</maxEtrnPerClient>"
             + "<etrnClientWindow>10m</etrnClientWindow><ownHostNames>MX2.Provider.Example., mx3.provider.example node4</ownHostNames>")
             .etrnPolicies();
         assertThat(set.maxEtrnPerClient()).isEqualTo(3);
