@@ -1,14 +1,9 @@
 package dev.jamesatrn.drain;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,7 +14,6 @@ import javax.inject.Inject;
 import javax.inject.Singleton;
 
 import org.apache.james.core.Domain;
-import org.apache.james.dnsservice.api.DNSService;
 import org.apache.james.protocols.api.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +50,6 @@ public class EtrnDelivery {
     private static final Logger LOGGER = LoggerFactory.getLogger(EtrnDelivery.class);
     // Postfix's smtp_connect_timeout: an unreachable MX must not hold an ETRN thread for minutes.
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
-    private static final int SMTP_PORT = 25;
     // How long an address found to lead back to this server is skipped without trying it again
     // (a changed etrnRelay or MX gives new addresses, which are tried at once).
     private static final Duration LOOP_MEMORY = Duration.ofMinutes(10);
@@ -81,27 +74,6 @@ public class EtrnDelivery {
             return jobs;
         }
 
-        @Override
-        public boolean equals(Object o) {
-            if (this == o) {
-                return true;
-            }
-            if (!(o instanceof Started)) {
-                return false;
-            }
-            Started other = (Started) o;
-            return Objects.equals(reply, other.reply) && Objects.equals(jobs, other.jobs);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(reply, jobs);
-        }
-
-        @Override
-        public String toString() {
-            return "Started[reply=" + reply + ", jobs=" + jobs + "]";
-        }
     }
 
     /** One domain to deliver; it stays queued (see {@link #deliver}) until its delivery ends. */
@@ -128,34 +100,6 @@ public class EtrnDelivery {
             return sessionId;
         }
 
-        @Override
-        public boolean equals(Object o) {
-            if (this == o) {
-                return true;
-            }
-            if (!(o instanceof Job)) {
-                return false;
-            }
-            Job other = (Job) o;
-            return Objects.equals(domain, other.domain) && Objects.equals(targets, other.targets)
-                && Objects.equals(sessionId, other.sessionId);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(domain, targets, sessionId);
-        }
-
-        @Override
-        public String toString() {
-            return "Job[domain=" + domain + ", targets=" + targets + ", sessionId=" + sessionId + "]";
-        }
-    }
-
-    private static final class Unroutable extends Exception {
-        Unroutable(String message) {
-            super(message);
-        }
     }
 
     /** Why a domain of the ETRN does not go out now; loops get their own RFC 3463 code. */
@@ -172,7 +116,7 @@ public class EtrnDelivery {
     private final AtrnConfiguration configuration;
     private final Drains drains;
     private final DomainLeases leases;
-    private final DNSService dns;
+    private final EtrnTargets targets;
     private final OdmrSessions sessions;
     private final Set<Domain> queued = ConcurrentHashMap.newKeySet();
     // Address that led back to this server -> what gave it away (for the log).
@@ -182,11 +126,12 @@ public class EtrnDelivery {
         .build();
 
     @Inject
-    public EtrnDelivery(AtrnConfiguration configuration, Drains drains, DomainLeases leases, DNSService dns, OdmrSessions sessions) {
+    public EtrnDelivery(AtrnConfiguration configuration, Drains drains, DomainLeases leases, EtrnTargets targets,
+                        OdmrSessions sessions) {
         this.configuration = configuration;
         this.drains = drains;
         this.leases = leases;
-        this.dns = dns;
+        this.targets = targets;
         this.sessions = sessions;
     }
 
@@ -224,8 +169,7 @@ public class EtrnDelivery {
                 if (count == 0) {
                     continue;
                 }
-                List<InetSocketAddress> targets = targets(domain);
-                List<InetSocketAddress> notKnownToLoop = targets.stream()
+                List<InetSocketAddress> notKnownToLoop = targets.of(domain).stream()
                     .filter(target -> loops.getIfPresent(target) == null)
                     .collect(Collectors.toUnmodifiableList());
                 if (notKnownToLoop.isEmpty()) {
@@ -235,7 +179,7 @@ public class EtrnDelivery {
                 jobs.add(new Job(domain, notKnownToLoop, sessionId));
                 pending += count;
                 isJob = true;
-            } catch (Unroutable | Drains.Refused e) {
+            } catch (EtrnTargets.Unroutable | Drains.Refused e) {
                 problems.add(new Problem(e.getMessage(), false));
             } catch (Exception e) {
                 LOGGER.error("Cannot read parked mail of {}", domain.asString(), e);
@@ -388,72 +332,6 @@ public class EtrnDelivery {
             if (lease != null) {
                 lease.close();
             }
-        }
-    }
-
-    /** Where ETRN mail for the domain goes, most preferred first. */
-    private List<InetSocketAddress> targets(Domain domain) throws Unroutable {
-        Optional<HostAndPort> relay = configuration.domain(domain).flatMap(AtrnDomain::etrnRelay);
-        if (relay.isPresent()) {
-            // Configured by the operator: trusted even when it is a local address (a test sink, a
-            // tunnel); one that leads back to this James is caught by its greeting or EHLO reply.
-            List<InetSocketAddress> targets = new ArrayList<>();
-            for (InetAddress address : resolve(relay.get().getHost(), domain)) {
-                targets.add(new InetSocketAddress(address, relay.get().getPort()));
-            }
-            return targets;
-        }
-        Collection<String> exchangers;
-        try {
-            exchangers = dns.findMXRecords(domain.asString());
-        } catch (Exception e) {
-            throw new Unroutable("the MX hosts of " + domain.asString() + " cannot be looked up now (" + e.getMessage() + ")");
-        }
-        List<InetSocketAddress> targets = new ArrayList<>();
-        boolean pointsHere = false;
-        for (String exchanger : exchangers) {
-            for (InetAddress address : resolveQuietly(exchanger)) {
-                if (isThisServer(address)) {
-                    pointsHere = true;
-                } else {
-                    targets.add(new InetSocketAddress(address, SMTP_PORT));
-                }
-            }
-        }
-        if (targets.isEmpty()) {
-            throw new Unroutable(pointsHere
-                ? "the MX hosts of " + domain.asString() + " are this server; set <etrnRelay> for it in conf/atrn.xml"
-                : "no MX host of " + domain.asString() + " resolves; set <etrnRelay> for it in conf/atrn.xml");
-        }
-        return targets;
-    }
-
-    private Collection<InetAddress> resolve(String host, Domain domain) throws Unroutable {
-        try {
-            return dns.getAllByName(host);
-        } catch (Exception e) {
-            throw new Unroutable("etrnRelay " + host + " of " + domain.asString() + " does not resolve");
-        }
-    }
-
-    private Collection<InetAddress> resolveQuietly(String host) {
-        try {
-            return dns.getAllByName(host);
-        } catch (Exception e) {
-            LOGGER.debug("MX host {} does not resolve: {}", host, e.getMessage());
-            return List.of();
-        }
-    }
-
-    /** Delivering there would hand the mail back to ourselves, where it would be parked again. */
-    private static boolean isThisServer(InetAddress address) {
-        if (address.isAnyLocalAddress() || address.isLoopbackAddress()) {
-            return true;
-        }
-        try {
-            return NetworkInterface.getByInetAddress(address) != null;
-        } catch (SocketException e) {
-            return false;
         }
     }
 }
