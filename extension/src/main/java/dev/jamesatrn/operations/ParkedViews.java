@@ -1,0 +1,129 @@
+package dev.jamesatrn.operations;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Collectors;
+
+import javax.mail.MessagingException;
+import javax.mail.internet.MimeMessage;
+
+import org.apache.james.core.Domain;
+import org.apache.james.core.MailAddress;
+import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.mailrepository.api.MailKey;
+import org.apache.mailet.Mail;
+
+
+import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.store.ParkedMailStore;
+import dev.jamesatrn.store.ParkedNames;
+
+/**
+ * How the views of parked mail ({@link DomainView}, {@link MailView}) are read from the store.
+ * James's Jackson sees no getters in {@code domain()}-style accessors, so each view names its
+ * properties and fixes their order: the JSON stays what it was when these were records.
+ */
+final class ParkedViews {
+
+    private ParkedViews() {
+    }
+
+    /**
+     * Reads keys only for mail this extension parked: age and size are in the name
+     * ({@link ParkedNames}), so 100,000 parked messages cost one listing, not 100,000 reads.
+     * Only a key without them (parked by an older version, or put there by hand) is opened.
+     */
+    static DomainView domain(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, Domain domain)
+            throws MessagingException {
+        long count = 0;
+        long bytes = 0;
+        Instant oldest = null;
+        for (MailKey key : store.keys(domain)) {
+            Optional<Instant> parkedAt = ParkedNames.parkedAt(key.asString());
+            OptionalLong size = ParkedNames.size(key.asString());
+            if (parkedAt.isEmpty() || size.isEmpty()) {
+                Optional<Stamp> read = readStamp(store, domain, key);
+                if (read.isEmpty()) {
+                    continue; // removed since listed
+                }
+                parkedAt = Optional.of(parkedAt.orElse(read.get().parkedAt()));
+                size = OptionalLong.of(size.orElse(read.get().size()));
+            }
+            count++;
+            bytes += size.getAsLong();
+            if (oldest == null || parkedAt.get().isBefore(oldest)) {
+                oldest = parkedAt.get();
+            }
+        }
+        Optional<String> holder = leases.holderOf(domain);
+        Optional<Instant> oldestAt = Optional.ofNullable(oldest);
+        return new DomainView(domain.asString(),
+            configuration.domain(domain).map(d -> d.logins().stream().sorted().collect(Collectors.toUnmodifiableList())).orElse(List.of()),
+            count, bytes, oldestAt,
+            oldestAt.map(at -> Math.max(0, Duration.between(at, Instant.now()).toSeconds())),
+            holder.isPresent(),
+            holder.map(owner -> DomainLeases.Owner.parse(owner).map(o -> o.purpose().name()).orElse("OTHER")),
+            holder);
+    }
+
+    private static final class Stamp {
+        private final Instant parkedAt;
+        private final long size;
+
+        Stamp(Instant parkedAt, long size) {
+            this.parkedAt = parkedAt;
+            this.size = size;
+        }
+
+        Instant parkedAt() {
+            return parkedAt;
+        }
+
+        long size() {
+            return size;
+        }
+    }
+
+    private static Optional<Stamp> readStamp(ParkedMailStore store, Domain domain, MailKey key) throws MessagingException {
+        Mail mail = store.retrieve(domain, key).orElse(null);
+        try {
+            return mail == null ? Optional.empty() : Optional.of(new Stamp(lastUpdated(mail), mail.getMessageSize()));
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
+    }
+
+    /** The fields of a listing; the caller owns (and disposes) the mail. */
+    static MailView summary(MailKey key, Mail mail) throws MessagingException {
+        return view(key, mail, false);
+    }
+
+    /** A listing's fields plus what needs the headers. */
+    static MailView details(MailKey key, Mail mail) throws MessagingException {
+        return view(key, mail, true);
+    }
+
+    private static MailView view(MailKey key, Mail mail, boolean withDetails) throws MessagingException {
+        String name = key.asString();
+        OptionalLong size = ParkedNames.size(name);
+        MimeMessage message = withDetails ? mail.getMessage() : null;
+        return new MailView(name,
+            mail.getMaybeSender().asOptional().map(MailAddress::asString),
+            mail.getRecipients().stream().map(MailAddress::asString).collect(Collectors.toUnmodifiableList()),
+            size.isPresent() ? size.getAsLong() : mail.getMessageSize(),
+            ParkedNames.parkedAt(name).orElseGet(() -> lastUpdated(mail)),
+            ParkedNames.warned(name),
+            withDetails ? Optional.ofNullable(message.getSubject()) : Optional.empty(),
+            withDetails ? Optional.ofNullable(message.getMessageID()) : Optional.empty(),
+            withDetails ? Optional.ofNullable(mail.getRemoteAddr()) : Optional.empty());
+    }
+
+    // Not named by us: its last update is the best age we have (as the expiry sweep does).
+    private static Instant lastUpdated(Mail mail) {
+        return mail.getLastUpdated() == null ? Instant.now() : mail.getLastUpdated().toInstant();
+    }
+}
