@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
@@ -66,16 +65,8 @@ public class DomainLeases {
             this.id = id;
         }
 
-        public String node() {
-            return node;
-        }
-
         public Purpose purpose() {
             return purpose;
-        }
-
-        public String id() {
-            return id;
         }
 
         String asString() {
@@ -92,28 +83,6 @@ public class DomainLeases {
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            if (this == o) {
-                return true;
-            }
-            if (!(o instanceof Owner)) {
-                return false;
-            }
-            Owner other = (Owner) o;
-            return Objects.equals(node, other.node) && purpose == other.purpose && Objects.equals(id, other.id);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(node, purpose, id);
-        }
-
-        @Override
-        public String toString() {
-            return "Owner[node=" + node + ", purpose=" + purpose + ", id=" + id + "]";
         }
     }
 
@@ -143,10 +112,6 @@ public class DomainLeases {
             host = "unknown-host";
         }
         return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-" + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    public String node() {
-        return node;
     }
 
     /**

@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
 import dev.jamesatrn.store.ParkedMailStore;
-import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.core.DaemonThreads;
 
@@ -36,7 +35,7 @@ import dev.jamesatrn.core.DaemonThreads;
  * {@code delayWarningAfter}, if set, the sender gets one "delayed" DSN. Null-sender mail is never
  * bounced or warned about, so bounces cannot loop.
  *
- * <p>A message's age is read from its key ({@link ParkedNames}), so a sweep reads only the
+ * <p>A message's age is read from its key ({@link ParkedMailStore#parkedAt}), so a sweep reads only the
  * bodies that are due, and claims only a domain where something is due. A domain being drained
  * is skipped this round: the claim keeps the sweep and an ATRN session from touching the same
  * message.
@@ -143,26 +142,26 @@ public class ParkedMailExpiry {
             || replacedNotRemoved.contains(domain, name)) {
             return true;
         }
-        Optional<Instant> parkedAt = ParkedNames.parkedAt(name);
+        Optional<Instant> parkedAt = ParkedMailStore.parkedAt(key);
         if (parkedAt.isEmpty()) {
             return true;
         }
         Duration age = Duration.between(parkedAt.get(), now);
-        return expired(age) || warningDue(name, age);
+        return expired(age) || warningDue(key, age);
     }
 
     private boolean expired(Duration age) {
         return age.compareTo(configuration.policies().maxParkedLifetime()) > 0;
     }
 
-    private boolean warningDue(String name, Duration age) {
-        return !ParkedNames.warned(name)
+    private boolean warningDue(MailKey key, Duration age) {
+        return !ParkedMailStore.warned(key)
             && configuration.policies().delayWarningAfter().filter(after -> age.compareTo(after) > 0).isPresent();
     }
 
     private void check(Domain domain, MailKey key, Instant now) {
         String name = key.asString();
-        Optional<Instant> parkedAt = ParkedNames.parkedAt(name);
+        Optional<Instant> parkedAt = ParkedMailStore.parkedAt(key);
         Mail mail = null;
         try {
             if (replacedNotRemoved.contains(domain, name)) {
@@ -182,7 +181,7 @@ public class ParkedMailExpiry {
             }
             Duration age = Duration.between(parkedAt.get(), now);
             boolean expired = expired(age);
-            boolean warn = !expired && warningDue(name, age);
+            boolean warn = !expired && warningDue(key, age);
             if (!expired && !warn) {
                 return;
             }

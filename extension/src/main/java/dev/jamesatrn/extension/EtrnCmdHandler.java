@@ -30,6 +30,7 @@ import dev.jamesatrn.drain.OdmrSessions;
 import dev.jamesatrn.smtp.LoopHandback;
 import dev.jamesatrn.smtp.OdmrReplies;
 import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.smtp.WritesNoLines;
 import dev.jamesatrn.smtpserver.EtrnRateLimit;
 import dev.jamesatrn.smtpserver.OdmrSessionLog;
 
@@ -50,22 +51,7 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
      * byte, and its non-empty code keeps James's JMX result monitors working (they read the
      * first character of the code of every response a command handler returns).
      */
-    private static final Response REPLY_FOLLOWS = new Response() {
-        @Override
-        public String getRetCode() {
-            return "250";
-        }
-
-        @Override
-        public List<CharSequence> getLines() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isEndSession() {
-            return false;
-        }
-    };
+    private static final Response REPLY_FOLLOWS = (WritesNoLines) () -> "250";
 
     private final AtrnConfiguration configuration;
     private final OdmrSessions sessions;

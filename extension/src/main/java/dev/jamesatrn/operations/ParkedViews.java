@@ -20,7 +20,6 @@ import org.apache.mailet.Mail;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.store.ParkedMailStore;
-import dev.jamesatrn.store.ParkedNames;
 
 /**
  * How the views of parked mail ({@link DomainView}, {@link MailView}) are read from the store.
@@ -34,7 +33,7 @@ final class ParkedViews {
 
     /**
      * Reads keys only for mail this extension parked: age and size are in the name
-     * ({@link ParkedNames}), so 100,000 parked messages cost one listing, not 100,000 reads.
+     * ({@link ParkedMailStore#parkedAt}), so 100,000 parked messages cost one listing, not 100,000 reads.
      * Only a key without them (parked by an older version, or put there by hand) is opened.
      */
     static DomainView domain(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, Domain domain)
@@ -43,8 +42,8 @@ final class ParkedViews {
         long bytes = 0;
         Instant oldest = null;
         for (MailKey key : store.keys(domain)) {
-            Optional<Instant> parkedAt = ParkedNames.parkedAt(key.asString());
-            OptionalLong size = ParkedNames.size(key.asString());
+            Optional<Instant> parkedAt = ParkedMailStore.parkedAt(key);
+            OptionalLong size = ParkedMailStore.recordedSize(key);
             if (parkedAt.isEmpty() || size.isEmpty()) {
                 Optional<Stamp> read = readStamp(store, domain, key);
                 if (read.isEmpty()) {
@@ -109,14 +108,14 @@ final class ParkedViews {
 
     private static MailView view(MailKey key, Mail mail, boolean withDetails) throws MessagingException {
         String name = key.asString();
-        OptionalLong size = ParkedNames.size(name);
+        OptionalLong size = ParkedMailStore.recordedSize(key);
         MimeMessage message = withDetails ? mail.getMessage() : null;
         return new MailView(name,
             mail.getMaybeSender().asOptional().map(MailAddress::asString),
             mail.getRecipients().stream().map(MailAddress::asString).collect(Collectors.toUnmodifiableList()),
             size.isPresent() ? size.getAsLong() : mail.getMessageSize(),
-            ParkedNames.parkedAt(name).orElseGet(() -> lastUpdated(mail)),
-            ParkedNames.warned(name),
+            ParkedMailStore.parkedAt(key).orElseGet(() -> lastUpdated(mail)),
+            ParkedMailStore.warned(key),
             withDetails ? Optional.ofNullable(message.getSubject()) : Optional.empty(),
             withDetails ? Optional.ofNullable(message.getMessageID()) : Optional.empty(),
             withDetails ? Optional.ofNullable(mail.getRemoteAddr()) : Optional.empty());

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -133,10 +132,6 @@ public final class CustomerConnection implements LineHandler<SMTPSession>, SmtpP
             received.clear();
             received.offer(DISCONNECTED);
         }
-    }
-
-    boolean isGone() {
-        return gone.get();
     }
 
     /** Gives the connection back to the ODMR command set (after a 451 or 453). */
@@ -303,27 +298,6 @@ public final class CustomerConnection implements LineHandler<SMTPSession>, SmtpP
         public boolean isEndSession() {
             return false;
         }
-
-        @Override
-        public boolean equals(Object o) {
-            if (this == o) {
-                return true;
-            }
-            if (!(o instanceof CommandLines)) {
-                return false;
-            }
-            return Objects.equals(lines, ((CommandLines) o).lines);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hashCode(lines);
-        }
-
-        @Override
-        public String toString() {
-            return "CommandLines[lines=" + lines + "]";
-        }
     }
 
     /**
@@ -339,7 +313,7 @@ public final class CustomerConnection implements LineHandler<SMTPSession>, SmtpP
      * not expose the channel.) A line longer than a chunk or a record spans several, which
      * fetchmail handles: what it cannot handle is a record holding the end of one line and more.
      */
-    private static final class DataChunk implements StreamResponse {
+    private static final class DataChunk implements StreamResponse, WritesNoLines {
         private final byte[] bytes;
         private final boolean linePaced;
         private final Semaphore slots;
@@ -386,16 +360,6 @@ public final class CustomerConnection implements LineHandler<SMTPSession>, SmtpP
         @Override
         public String getRetCode() {
             return "";
-        }
-
-        @Override
-        public List<CharSequence> getLines() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isEndSession() {
-            return false;
         }
     }
 }

@@ -341,37 +341,30 @@ final class AtrnConfigurationParser {
 
     private static int positiveInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
                                    Problems problems) {
-        String raw = config.getString(key, null);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            int value = Integer.parseInt(raw.trim());
-            if (value > 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        problems.add(key, "'" + raw + "' is not a positive integer", "write a number such as " + fallback);
-        return fallback;
+        return atLeast(config, key, fallback, 1, "a positive integer", "write a number such as " + fallback, problems);
     }
 
     private static int nonNegativeInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
                                       Problems problems) {
+        return atLeast(config, key, fallback, 0, "a number of failures",
+            "write a number such as " + fallback + ", or 0 for no limit", problems);
+    }
+
+    private static int atLeast(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback, int minimum,
+                               String what, String fix, Problems problems) {
         String raw = config.getString(key, null);
         if (raw == null) {
             return fallback;
         }
         try {
             int value = Integer.parseInt(raw.trim());
-            if (value >= 0) {
+            if (value >= minimum) {
                 return value;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        problems.add(key, "'" + raw + "' is not a number of failures", "write a number such as " + fallback + ", or 0 for no limit");
+        problems.add(key, "'" + raw + "' is not " + what, fix);
         return fallback;
     }
 

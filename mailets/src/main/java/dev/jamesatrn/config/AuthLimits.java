@@ -12,7 +12,7 @@ import com.google.common.base.MoreObjects;
  * failures per client address and per login within a window that starts at the first of them.
  * 0 turns a limit off.
  */
-public final class AuthLimits {
+public final class AuthLimits extends SettingValues {
     public static final AuthLimits DEFAULT = new AuthLimits(20, 10, Duration.ofMinutes(10));
 
     private final int failuresPerAddress;
@@ -38,16 +38,6 @@ public final class AuthLimits {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof AuthLimits && values().equals(((AuthLimits) o).values());
-    }
-
-    @Override
-    public int hashCode() {
-        return values().hashCode();
-    }
-
-    @Override
     public String toString() {
         return MoreObjects.toStringHelper(this)
             .add("failuresPerAddress", failuresPerAddress)
@@ -56,7 +46,8 @@ public final class AuthLimits {
             .toString();
     }
 
-    private List<Object> values() {
+    @Override
+    List<Object> values() {
         return Arrays.asList(failuresPerAddress, failuresPerLogin, window);
     }
 }

@@ -7,7 +7,7 @@ import java.util.List;
 import com.google.common.base.MoreObjects;
 
 /** Client-side timeouts of RFC 5321 section 4.5.3.2, used for the reversed session. */
-public final class Timeouts {
+public final class Timeouts extends SettingValues {
     public static final Timeouts RFC_5321 = new Timeouts(Duration.ofMinutes(5), Duration.ofMinutes(5),
         Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofMinutes(3),
         Duration.ofMinutes(10));
@@ -60,16 +60,6 @@ public final class Timeouts {
     }
 
     @Override
-    public boolean equals(Object o) {
-        return o instanceof Timeouts && values().equals(((Timeouts) o).values());
-    }
-
-    @Override
-    public int hashCode() {
-        return values().hashCode();
-    }
-
-    @Override
     public String toString() {
         return MoreObjects.toStringHelper(this)
             .add("greeting", greeting)
@@ -82,7 +72,8 @@ public final class Timeouts {
             .toString();
     }
 
-    private List<Object> values() {
+    @Override
+    List<Object> values() {
         return Arrays.asList(greeting, command, mail, rcpt, dataInitiation, dataBlock, dataTermination);
     }
 }

@@ -1,6 +1,5 @@
 package dev.jamesatrn.mailets;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -21,7 +20,6 @@ import org.slf4j.LoggerFactory;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
 import dev.jamesatrn.store.ParkedMailStore;
-import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.store.ReceiptOrder;
 
 /**
@@ -71,7 +69,7 @@ public class ParkForAtrn extends GenericMailet {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             copy.setRecipients(recipients);
-            copy.setName(ParkedNames.newName(ReceiptOrder.of(mail), Instant.now(), false, copy.getMessageSize()));
+            copy.setName(ParkedMailStore.nameForParking(mail, copy.getMessageSize()));
             store.park(domain, copy);
             metrics.parked();
             LOGGER.info("Parked {} for ATRN domain {} ({} recipient(s), {} bytes)", copy.getName(), domain.asString(),

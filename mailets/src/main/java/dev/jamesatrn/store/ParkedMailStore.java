@@ -1,5 +1,6 @@
 package dev.jamesatrn.store;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -60,6 +61,29 @@ public class ParkedMailStore {
     }
 
     /**
+     * The name a copy of {@code received} is parked under ({@link ParkedNames}): its place in the
+     * delivery order, now as its parking time, and its size.
+     */
+    public static String nameForParking(Mail received, long size) {
+        return ParkedNames.newName(ReceiptOrder.of(received), Instant.now(), false, size);
+    }
+
+    /** When the message was parked, from its key alone; empty for a name this extension did not give. */
+    public static Optional<Instant> parkedAt(MailKey key) {
+        return ParkedNames.parkedAt(key.asString());
+    }
+
+    /** Its size in bytes, from its key alone; empty for older names and names not ours. */
+    public static OptionalLong recordedSize(MailKey key) {
+        return ParkedNames.size(key.asString());
+    }
+
+    /** Whether its sender was warned of the delay ({@link #markWarned}), from its key alone. */
+    public static boolean warned(MailKey key) {
+        return ParkedNames.warned(key.asString());
+    }
+
+    /**
      * The domain's parked keys in delivery order, oldest first ({@link ParkedNames}), whatever
      * order the repository lists them in (James's memory repository: none; its file
      * repository: only with FIFO="true"), then names not given by this extension.
@@ -113,7 +137,7 @@ public class ParkedMailStore {
      */
     public MailKey replaceRecipients(Domain domain, MailKey old, Mail mail, Collection<MailAddress> recipients)
             throws MessagingException {
-        return replace(domain, old, mail, recipients, ParkedNames.warned(old.asString()));
+        return replace(domain, old, mail, recipients, warned(old));
     }
 
     /** {@link #replace} with a name that records the delay warning sent for it. */
