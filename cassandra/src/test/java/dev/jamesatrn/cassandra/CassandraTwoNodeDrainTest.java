@@ -48,10 +48,10 @@ import com.datastax.oss.driver.api.core.CqlSession;
 
 import dev.jamesatrn.claims.DomainClaimStore;
 import dev.jamesatrn.claims.DomainLeases;
-import dev.jamesatrn.smtp.OutboundConnection;
-import dev.jamesatrn.drain.ParkedMailClient;
-import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.drain.ParkedMailClient;
+import dev.jamesatrn.smtp.OutboundConnection;
+import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.store.ParkedMailStore;
 import dev.jamesatrn.store.ParkedNames;
 

@@ -11,6 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import javax.annotation.PreDestroy;
 import javax.inject.Inject;
@@ -146,6 +147,49 @@ public class DomainLeases {
                 releaseQuietly(claimed, owner);
             }
         }
+    }
+
+    /**
+     * {@link #claimAll} as every drainer (ATRN, ETRN, expiry, WebAdmin) calls it: a claim store
+     * that fails is {@link Unavailable}, with the text for the reply.
+     *
+     * @return empty when a domain is held by someone else ({@link #busy} says who)
+     */
+    public Optional<DomainLease> claim(Collection<Domain> domains, Purpose purpose, String id) throws Unavailable {
+        try {
+            return claimAll(domains, purpose, id);
+        } catch (RuntimeException e) {
+            String names = domains.stream().map(Domain::asString).collect(Collectors.joining(","));
+            throw new Unavailable("the claim on " + names + " cannot be taken now", e);
+        }
+    }
+
+    /** The claim store failed; the message is the text for a reply (RFC 2645 451, RFC 1985 458) or a log. */
+    public static final class Unavailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(String text, RuntimeException cause) {
+            super(text, cause);
+        }
+    }
+
+    /** Who holds the domains a claim was refused for, and what they are doing. */
+    public String busy(Collection<Domain> domains) {
+        List<String> reasons = new ArrayList<>();
+        for (Domain domain : domains) {
+            busyText(domain).ifPresent(text -> reasons.add(isBusy(domain, text)));
+        }
+        return reasons.isEmpty() ? "a listed domain was claimed meanwhile" : String.join("; ", reasons);
+    }
+
+    /** "customer.example is being delivered by another ODMR session" and the like. */
+    public static String isBusy(Domain domain, String busyText) {
+        return domain.asString() + " is " + busyText;
+    }
+
+    /** For ETRN, which reads who holds a domain before it claims it (once a host accepted EHLO). */
+    public static String cannotCheck(Domain domain) {
+        return "the claim on " + domain.asString() + " cannot be checked now";
     }
 
     /** Who holds the domain now, if anyone (claims of other software show as their raw owner text). */

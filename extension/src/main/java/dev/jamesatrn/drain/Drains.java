@@ -1,10 +1,6 @@
 package dev.jamesatrn.drain;
 
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
-import java.util.Optional;
-import java.util.stream.Collectors;
 
 import javax.inject.Inject;
 import javax.inject.Singleton;
@@ -22,17 +18,16 @@ import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.store.ParkedMailStore;
 
 /**
- * The steps every drain shares, written once: claim the domains, say who holds a busy one, count
- * what is parked, and run a {@link ParkedMailClient} with its timer, metrics, transfer slots and
- * this server's names. ATRN and ETRN drain through all of them; the expiry sweep and WebAdmin
- * claim through {@link #claim}. The texts of their refusals are spelled here, once, for the ATRN
- * and ETRN replies and the logs alike.
+ * The steps ATRN and ETRN share after the claim ({@link DomainLeases#claim}, which the expiry sweep
+ * and WebAdmin use too): count what is parked, and run a {@link ParkedMailClient} with its timer,
+ * metrics, transfer slots and this server's names. The text of a refusal is spelled here once,
+ * for the ATRN and ETRN replies and the logs alike.
  */
 @Singleton
 public class Drains {
     private static final Logger LOGGER = LoggerFactory.getLogger(Drains.class);
 
-    /** Why a drain cannot start; its message is the text for the reply (RFC 2645 451, RFC 1985 458). */
+    /** The parked mail cannot be read; the message is the text for the reply (RFC 2645 451, RFC 1985 458). */
     public static final class Refused extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -43,57 +38,20 @@ public class Drains {
 
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
-    private final DomainLeases leases;
     private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
     private final OdmrSessions sessions;
     private final OwnHostNames ownHostNames;
 
     @Inject
-    public Drains(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, MailetContext mailetContext,
-                  AtrnMetrics metrics, OdmrSessions sessions, OwnHostNames ownHostNames) {
+    public Drains(AtrnConfiguration configuration, ParkedMailStore store, MailetContext mailetContext, AtrnMetrics metrics,
+                  OdmrSessions sessions, OwnHostNames ownHostNames) {
         this.configuration = configuration;
         this.store = store;
-        this.leases = leases;
         this.mailetContext = mailetContext;
         this.metrics = metrics;
         this.sessions = sessions;
         this.ownHostNames = ownHostNames;
-    }
-
-    /**
-     * Every domain or none (RFC 2645: all listed domains, or none of them); empty when one is
-     * held by someone else ({@link #busy} says who).
-     *
-     * @throws Refused when the claim store fails
-     */
-    public Optional<DomainLeases.DomainLease> claim(Collection<Domain> domains, DomainLeases.Purpose purpose, String id)
-            throws Refused {
-        try {
-            return leases.claimAll(domains, purpose, id);
-        } catch (RuntimeException e) {
-            String names = domains.stream().map(Domain::asString).collect(Collectors.joining(","));
-            throw new Refused("the claim on " + names + " cannot be taken now", e);
-        }
-    }
-
-    /** Who holds the domains a claim was refused for, and what they are doing. */
-    public String busy(Collection<Domain> domains) {
-        List<String> reasons = new ArrayList<>();
-        for (Domain domain : domains) {
-            leases.busyText(domain).ifPresent(text -> reasons.add(isBusy(domain, text)));
-        }
-        return reasons.isEmpty() ? "a listed domain was claimed meanwhile" : String.join("; ", reasons);
-    }
-
-    /** "customer.example is being delivered by another ODMR session" and the like. */
-    public static String isBusy(Domain domain, String busyText) {
-        return domain.asString() + " is " + busyText;
-    }
-
-    /** For ETRN, which reads who holds a domain before it claims it (once a host accepted EHLO). */
-    public static String cannotCheckClaim(Domain domain) {
-        return "the claim on " + domain.asString() + " cannot be checked now";
     }
 
     /** What is parked for the domains, added up. */

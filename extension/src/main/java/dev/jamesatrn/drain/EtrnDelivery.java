@@ -22,12 +22,12 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import com.google.common.net.HostAndPort;
 
-import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.config.AtrnDomain;
 import dev.jamesatrn.smtp.OdmrReplies;
 import dev.jamesatrn.smtp.OutboundConnection;
 import dev.jamesatrn.smtp.SmtpPeer;
-import dev.jamesatrn.config.AtrnDomain;
 
 /**
  * The outbound half of ETRN: where a domain's mail goes (its {@code etrnRelay}, else its MX
@@ -148,7 +148,7 @@ public class EtrnDelivery {
         long pending = 0;
         for (Domain domain : domains) {
             if (!queued.add(domain)) {
-                problems.add(new Problem(Drains.isBusy(domain, DomainLeases.Purpose.ETRN.busyText()), false));
+                problems.add(new Problem(DomainLeases.isBusy(domain, DomainLeases.Purpose.ETRN.busyText()), false));
                 continue;
             }
             boolean isJob = false;
@@ -158,11 +158,11 @@ public class EtrnDelivery {
                     holder = leases.holderOf(domain);
                 } catch (RuntimeException e) {
                     LOGGER.error("Cannot read the claim on {} for ETRN", domain.asString(), e);
-                    problems.add(new Problem(Drains.cannotCheckClaim(domain), false));
+                    problems.add(new Problem(DomainLeases.cannotCheck(domain), false));
                     continue;
                 }
                 if (holder.isPresent()) {
-                    problems.add(new Problem(Drains.isBusy(domain, DomainLeases.busyTextOf(holder.get())), false));
+                    problems.add(new Problem(DomainLeases.isBusy(domain, DomainLeases.busyTextOf(holder.get())), false));
                     continue;
                 }
                 long count = drains.count(domain);
@@ -314,15 +314,15 @@ public class EtrnDelivery {
             List<Domain> domains = List.of(job.domain());
             Optional<DomainLeases.DomainLease> claimed;
             try {
-                claimed = drains.claim(domains, DomainLeases.Purpose.ETRN, job.sessionId());
-            } catch (Drains.Refused e) {
+                claimed = leases.claim(domains, DomainLeases.Purpose.ETRN, job.sessionId());
+            } catch (DomainLeases.Unavailable e) {
                 LOGGER.error("Cannot claim {} for ETRN", job.domain().asString(), e.getCause());
                 refused = true;
                 throw new SmtpPeer.Broken(e.getMessage());
             }
             if (claimed.isEmpty()) {
                 refused = true;
-                throw new SmtpPeer.Broken(drains.busy(domains) + "; it is left to that drainer");
+                throw new SmtpPeer.Broken(leases.busy(domains) + "; it is left to that drainer");
             }
             lease = claimed.get();
             return lease;

@@ -12,8 +12,8 @@ import org.apache.james.server.core.MimeMessageWrapper;
 import org.apache.mailet.Mail;
 
 import dev.jamesatrn.smtp.DotStuffingOutputStream;
-import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.smtp.SmtpPeer.Broken;
+import dev.jamesatrn.smtp.SmtpPeer;
 
 /** A parked message's data after 354: its stored bytes, dot-stuffed, and the final dot (RFC 5321 4.5.2). */
 final class MessageData {

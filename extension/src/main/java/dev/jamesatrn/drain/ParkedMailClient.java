@@ -27,9 +27,9 @@ import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.config.Timeouts;
 import dev.jamesatrn.core.AtrnMetrics;
-import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.smtp.SmtpPeer.Broken;
 import dev.jamesatrn.smtp.SmtpPeer.Reply;
+import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.store.ParkedMailStore;
 
 /**

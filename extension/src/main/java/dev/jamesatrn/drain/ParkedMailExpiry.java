@@ -23,11 +23,11 @@ import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
-import dev.jamesatrn.store.ParkedMailStore;
-import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.core.DaemonThreads;
+import dev.jamesatrn.store.ParkedMailStore;
 
 /**
  * Parked mail does not wait forever: past {@code maxParkedLifetime} it is bounced to its sender
@@ -45,7 +45,7 @@ public class ParkedMailExpiry {
 
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
-    private final Drains drains;
+    private final DomainLeases leases;
     private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
     private final ScheduledExecutorService scheduler;
@@ -59,11 +59,11 @@ public class ParkedMailExpiry {
     private final PendingKeys replacedNotRemoved = new PendingKeys();
 
     @Inject
-    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, Drains drains,
+    public ParkedMailExpiry(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
                             MailetContext mailetContext, AtrnMetrics metrics) {
         this.configuration = configuration;
         this.store = store;
-        this.drains = drains;
+        this.leases = leases;
         this.mailetContext = mailetContext;
         this.metrics = metrics;
         this.scheduler = DaemonThreads.scheduler("atrn-parked-mail-expiry");
@@ -108,8 +108,8 @@ public class ParkedMailExpiry {
         }
         Optional<DomainLeases.DomainLease> claim;
         try {
-            claim = drains.claim(List.of(domain), DomainLeases.Purpose.EXPIRY, "sweep");
-        } catch (Drains.Refused e) {
+            claim = leases.claim(List.of(domain), DomainLeases.Purpose.EXPIRY, "sweep");
+        } catch (DomainLeases.Unavailable e) {
             LOGGER.warn("Cannot claim {} for the expiry sweep: {}", domain.asString(), e.getCause().getMessage());
             return;
         }

@@ -5,9 +5,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import dev.jamesatrn.config.Timeouts;
-import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.smtp.SmtpPeer.Broken;
 import dev.jamesatrn.smtp.SmtpPeer.Reply;
+import dev.jamesatrn.smtp.SmtpPeer;
 
 /**
  * The opening of the client's session: the peer's greeting, EHLO (HELO when refused), STARTTLS

@@ -19,9 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.core.AtrnMetrics;
-import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.smtp.SmtpPeer.Broken;
 import dev.jamesatrn.smtp.SmtpPeer.Reply;
+import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.store.ParkedMailStore;
 
 /**

@@ -6,9 +6,9 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.smtp.SmtpPeer;
 import dev.jamesatrn.smtp.SmtpPeer.Broken;
 import dev.jamesatrn.smtp.SmtpPeer.Reply;
+import dev.jamesatrn.smtp.SmtpPeer;
 
 /**
  * The client's request/reply exchange (Postfix's smtp_chat.c): a command, its reply, and whether

@@ -20,12 +20,11 @@ import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.claims.DomainLeases.DomainLease;
+import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
 import dev.jamesatrn.drain.Bounces;
-import dev.jamesatrn.drain.Drains;
 import dev.jamesatrn.store.ParkedMailStore;
 
 /**
@@ -135,17 +134,15 @@ public class ParkedMailOperations {
     private final AtrnConfiguration configuration;
     private final ParkedMailStore store;
     private final DomainLeases leases;
-    private final Drains drains;
     private final MailetContext mailetContext;
     private final AtrnMetrics metrics;
 
     @Inject
-    public ParkedMailOperations(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases, Drains drains,
+    public ParkedMailOperations(AtrnConfiguration configuration, ParkedMailStore store, DomainLeases leases,
                                 MailetContext mailetContext, AtrnMetrics metrics) {
         this.configuration = configuration;
         this.store = store;
         this.leases = leases;
-        this.drains = drains;
         this.mailetContext = mailetContext;
         this.metrics = metrics;
     }
@@ -299,14 +296,14 @@ public class ParkedMailOperations {
     private <T> T underClaim(Domain domain, String claimId, ClaimedChange<T> change) throws Refused {
         Optional<DomainLease> claim;
         try {
-            claim = drains.claim(List.of(domain), DomainLeases.Purpose.WEBADMIN, claimId);
-        } catch (Drains.Refused e) {
+            claim = leases.claim(List.of(domain), DomainLeases.Purpose.WEBADMIN, claimId);
+        } catch (DomainLeases.Unavailable e) {
             LOGGER.error("WebAdmin could not claim {}", domain.asString(), e.getCause());
             throw new Failed("Could not claim " + domain.asString() + " (the claim store failed); nothing was changed",
                 (Exception) e.getCause());
         }
         if (claim.isEmpty()) {
-            throw new Busy(drains.busy(List.of(domain)));
+            throw new Busy(leases.busy(List.of(domain)));
         }
         try (DomainLease lease = claim.get()) {
             return change.run(lease);

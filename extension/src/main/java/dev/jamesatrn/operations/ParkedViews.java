@@ -45,12 +45,16 @@ final class ParkedViews {
             Optional<Instant> parkedAt = ParkedMailStore.parkedAt(key);
             OptionalLong size = ParkedMailStore.recordedSize(key);
             if (parkedAt.isEmpty() || size.isEmpty()) {
-                Optional<Stamp> read = readStamp(store, domain, key);
-                if (read.isEmpty()) {
+                Mail mail = store.retrieve(domain, key).orElse(null);
+                if (mail == null) {
                     continue; // removed since listed
                 }
-                parkedAt = Optional.of(parkedAt.orElse(read.get().parkedAt()));
-                size = OptionalLong.of(size.orElse(read.get().size()));
+                try {
+                    parkedAt = Optional.of(parkedAt.orElse(lastUpdated(mail)));
+                    size = OptionalLong.of(size.orElse(mail.getMessageSize()));
+                } finally {
+                    LifecycleUtil.dispose(mail);
+                }
             }
             count++;
             bytes += size.getAsLong();
@@ -67,33 +71,6 @@ final class ParkedViews {
             holder.isPresent(),
             holder.map(owner -> DomainLeases.Owner.parse(owner).map(o -> o.purpose().name()).orElse("OTHER")),
             holder);
-    }
-
-    private static final class Stamp {
-        private final Instant parkedAt;
-        private final long size;
-
-        Stamp(Instant parkedAt, long size) {
-            this.parkedAt = parkedAt;
-            this.size = size;
-        }
-
-        Instant parkedAt() {
-            return parkedAt;
-        }
-
-        long size() {
-            return size;
-        }
-    }
-
-    private static Optional<Stamp> readStamp(ParkedMailStore store, Domain domain, MailKey key) throws MessagingException {
-        Mail mail = store.retrieve(domain, key).orElse(null);
-        try {
-            return mail == null ? Optional.empty() : Optional.of(new Stamp(lastUpdated(mail), mail.getMessageSize()));
-        } finally {
-            LifecycleUtil.dispose(mail);
-        }
     }
 
     /** The fields of a listing; the caller owns (and disposes) the mail. */

@@ -26,9 +26,9 @@ import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.core.AtrnMetrics;
-import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.drain.Drains;
 import dev.jamesatrn.drain.OdmrSessions;
 import dev.jamesatrn.drain.ParkedMailExpiry;
@@ -49,6 +49,7 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
     private static final int MAX_DOMAINS = 100;
 
     private final AtrnConfiguration configuration;
+    private final DomainLeases leases;
     private final Drains drains;
     private final OdmrSessions sessions;
     private final AtrnMetrics metrics;
@@ -56,9 +57,10 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
 
     /** {@code expiry} is only injected: that creates it, and so starts the parked-mail sweep, with the ODMR port. */
     @Inject
-    public AtrnCmdHandler(AtrnConfiguration configuration, Drains drains, OdmrSessions sessions, AtrnMetrics metrics,
-                          ParkedMailExpiry expiry) {
+    public AtrnCmdHandler(AtrnConfiguration configuration, DomainLeases leases, Drains drains, OdmrSessions sessions,
+                          AtrnMetrics metrics, ParkedMailExpiry expiry) {
         this.configuration = configuration;
+        this.leases = leases;
         this.drains = drains;
         this.sessions = sessions;
         this.metrics = metrics;
@@ -153,14 +155,14 @@ public class AtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
         try {
             Response refusal;
             try {
-                claim = drains.claim(requested, DomainLeases.Purpose.ATRN, session.getSessionID());
-                refusal = claim.isEmpty() ? OdmrReplies.atrnCannotCheck(drains.busy(requested))
+                claim = leases.claim(requested, DomainLeases.Purpose.ATRN, session.getSessionID());
+                refusal = claim.isEmpty() ? OdmrReplies.atrnCannotCheck(leases.busy(requested))
                     // RFC 2645 5.2.1: 453 when no listed domain has mail
                     : drains.count(requested) == 0 ? OdmrReplies.ATRN_NO_MAIL : null;
+            } catch (DomainLeases.Unavailable e) {
+                LOGGER.error("Cannot claim {} for ATRN", domains, e.getCause());
+                refusal = OdmrReplies.atrnCannotCheck(e.getMessage());
             } catch (Drains.Refused e) {
-                if (claim.isEmpty()) {
-                    LOGGER.error("Cannot claim {} for ATRN", domains, e.getCause());
-                }
                 refusal = OdmrReplies.atrnCannotCheck(e.getMessage());
             }
             if (refusal != null) {

@@ -37,12 +37,12 @@ import org.apache.mailet.MailetContext;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.jamesatrn.config.AtrnConfiguration;
-import dev.jamesatrn.store.ParkedMailStore;
-import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.claims.DomainLeases;
 import dev.jamesatrn.claims.InJvmDomainClaims;
+import dev.jamesatrn.config.AtrnConfiguration;
 import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.store.ParkedMailStore;
+import dev.jamesatrn.store.ParkedNames;
 
 /**
  * The drain client against a scripted {@link SmtpPeer}: no James server, no sockets, a

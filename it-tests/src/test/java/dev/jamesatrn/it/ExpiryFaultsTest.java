@@ -20,8 +20,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.drain.ParkedMailExpiry;
+import dev.jamesatrn.store.ParkedNames;
 
 /**
  * The "delayed" DSN (atrn.xml {@code delayWarningAfter}) is recorded in the parked copy's name,

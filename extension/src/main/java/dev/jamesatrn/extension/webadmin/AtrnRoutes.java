@@ -25,8 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesatrn.config.AtrnConfiguration;
-import dev.jamesatrn.operations.ParkedMailOperations;
 import dev.jamesatrn.operations.ParkedMailOperations.Refused;
+import dev.jamesatrn.operations.ParkedMailOperations;
 import spark.HaltException;
 import spark.Request;
 import spark.Response;
