@@ -29,9 +29,9 @@ import dev.jamesatrn.store.ParkedMailStore;
 
 /**
  * What an operator may do with parked mail: look at it, remove it, bounce it to its senders. Reads
- * need no claim: a message removed meanwhile is skipped (listings) or {@link NoSuchMail}. Every
+ * need no claim: a message removed meanwhile is skipped (listings) or refused as no such mail. Every
  * change holds the domain's claim for its whole duration, so it never races an ATRN or ETRN drain
- * or the expiry sweep; a busy domain is {@link Busy}, naming who holds it. Storage I/O: never on
+ * or the expiry sweep; a busy domain is refused, naming who holds it. Storage I/O: never on
  * a Netty event loop (WebAdmin runs it on Jetty's request threads).
  */
 @Singleton
@@ -39,50 +39,35 @@ public class ParkedMailOperations {
     private static final Logger LOGGER = LoggerFactory.getLogger(ParkedMailOperations.class);
 
     /** Why an operation did nothing, or stopped part way; the message says what happened. */
-    public abstract static class Refused extends Exception {
+    public static class Refused extends Exception {
         private static final long serialVersionUID = 1L;
 
-        Refused(String message, Exception cause) {
+        public enum Why {
+            /** No such parked message (delivered, bounced or removed meanwhile?). */
+            NO_SUCH_MAIL,
+            /** Someone else holds the domain's claim; nothing was changed. */
+            BUSY,
+            /** The claim could not be renewed part way: another drainer may hold it now. */
+            CLAIM_LOST,
+            /** The store or the claim store failed; the James log has the details. */
+            FAILED
+        }
+
+        private final Why why;
+
+        Refused(Why why, String message, Exception cause) {
             super(message, cause);
+            this.why = why;
+        }
+
+        public Why why() {
+            return why;
         }
     }
 
-    /** No such parked message (delivered, bounced or removed meanwhile?). */
-    public static final class NoSuchMail extends Refused {
-        private static final long serialVersionUID = 1L;
-
-        NoSuchMail(Domain domain, MailKey key) {
-            super("No parked message " + key.asString() + " for " + domain.asString()
-                + " (delivered, bounced or removed meanwhile?)", null);
-        }
-    }
-
-    /** Someone else holds the domain's claim; nothing was changed. */
-    public static final class Busy extends Refused {
-        private static final long serialVersionUID = 1L;
-
-        Busy(String who) {
-            super(who, null);
-        }
-    }
-
-    /** The claim could not be renewed part way: another drainer may hold it now. */
-    public static final class ClaimLost extends Refused {
-        private static final long serialVersionUID = 1L;
-
-        ClaimLost(Domain domain, String doneSoFar) {
-            super("Stopped after " + doneSoFar + ": the claim on " + domain.asString()
-                + " could not be renewed, so another drainer may hold it now", null);
-        }
-    }
-
-    /** The store or the claim store failed; the James log has the details. */
-    public static final class Failed extends Refused {
-        private static final long serialVersionUID = 1L;
-
-        Failed(String message, Exception cause) {
-            super(message, cause);
-        }
+    private static Refused noSuchMail(Domain domain, MailKey key) {
+        return new Refused(Refused.Why.NO_SUCH_MAIL, "No parked message " + key.asString() + " for " + domain.asString()
+            + " (delivered, bounced or removed meanwhile?)", null);
     }
 
     /** A bounce failed part way; what was done before it stands. */
@@ -93,7 +78,7 @@ public class ParkedMailOperations {
         private final boolean bouncedNotRemoved;
 
         BounceFailed(Domain domain, MailKey key, BounceCount count, Exception cause) {
-            super("Stopped at " + key.asString() + " of " + domain.asString() + " after " + count.describe(), cause);
+            super(Why.FAILED, "Stopped at " + key.asString() + " of " + domain.asString() + " after " + count.describe(), cause);
             this.key = key;
             this.count = count;
             this.bouncedNotRemoved = cause instanceof BouncedNotRemoved;
@@ -187,7 +172,7 @@ public class ParkedMailOperations {
     /** The parked message itself; the caller disposes of it. */
     public Mail mail(Domain domain, MailKey key) throws Refused {
         Optional<Mail> mail = read(() -> store.retrieve(domain, key));
-        return mail.orElseThrow(() -> new NoSuchMail(domain, key));
+        return mail.orElseThrow(() -> noSuchMail(domain, key));
     }
 
     public MailView details(MailKey key, Mail mail) throws Refused {
@@ -196,7 +181,7 @@ public class ParkedMailOperations {
 
     public void remove(Domain domain, MailKey key, String claimId) throws Refused {
         underClaim(domain, claimId, lease -> {
-            Mail mail = store.retrieve(domain, key).orElseThrow(() -> new NoSuchMail(domain, key));
+            Mail mail = store.retrieve(domain, key).orElseThrow(() -> noSuchMail(domain, key));
             LifecycleUtil.dispose(mail);
             store.remove(domain, key);
             LOGGER.info("WebAdmin removed parked message {} of {}", key.asString(), domain.asString());
@@ -220,7 +205,7 @@ public class ParkedMailOperations {
 
     public BounceCount bounce(Domain domain, MailKey key, String claimId) throws Refused {
         return underClaim(domain, claimId, lease -> {
-            Mail mail = store.retrieve(domain, key).orElseThrow(() -> new NoSuchMail(domain, key));
+            Mail mail = store.retrieve(domain, key).orElseThrow(() -> noSuchMail(domain, key));
             BounceCount count = new BounceCount();
             try {
                 bounce(domain, key, mail, count);
@@ -289,7 +274,7 @@ public class ParkedMailOperations {
             return reading.run();
         } catch (MessagingException e) {
             LOGGER.error("WebAdmin could not read parked mail", e);
-            throw new Failed("Could not read parked mail", e);
+            throw new Refused(Refused.Why.FAILED, "Could not read parked mail", e);
         }
     }
 
@@ -299,23 +284,24 @@ public class ParkedMailOperations {
             claim = leases.claim(List.of(domain), DomainLeases.Purpose.WEBADMIN, claimId);
         } catch (DomainLeases.Unavailable e) {
             LOGGER.error("WebAdmin could not claim {}", domain.asString(), e.getCause());
-            throw new Failed("Could not claim " + domain.asString() + " (the claim store failed); nothing was changed",
-                (Exception) e.getCause());
+            throw new Refused(Refused.Why.FAILED, "Could not claim " + domain.asString()
+                + " (the claim store failed); nothing was changed", (Exception) e.getCause());
         }
         if (claim.isEmpty()) {
-            throw new Busy(leases.busy(List.of(domain)));
+            throw new Refused(Refused.Why.BUSY, leases.busy(List.of(domain)), null);
         }
         try (DomainLease lease = claim.get()) {
             return change.run(lease);
         } catch (MessagingException e) {
             LOGGER.error("WebAdmin could not change the parked mail of {}", domain.asString(), e);
-            throw new Failed("Could not change the parked mail of " + domain.asString(), e);
+            throw new Refused(Refused.Why.FAILED, "Could not change the parked mail of " + domain.asString(), e);
         }
     }
 
-    private static void checkStillHeld(DomainLease lease, Domain domain, String doneSoFar) throws ClaimLost {
+    private static void checkStillHeld(DomainLease lease, Domain domain, String doneSoFar) throws Refused {
         if (!lease.held()) {
-            throw new ClaimLost(domain, doneSoFar);
+            throw new Refused(Refused.Why.CLAIM_LOST, "Stopped after " + doneSoFar + ": the claim on " + domain.asString()
+                + " could not be renewed, so another drainer may hold it now", null);
         }
     }
 }

@@ -170,28 +170,6 @@ public class AtrnRoutes implements Routes {
     private HaltException error(Request request, Refused refused) {
         String domain = AtrnConfiguration.normalizeDomain(request.params("domain")).map(Domain::asString)
             .orElse(request.params("domain"));
-        if (refused instanceof ParkedMailOperations.NoSuchMail) {
-            return ErrorResponder.builder()
-                .statusCode(HttpStatus.NOT_FOUND_404)
-                .type(ErrorType.NOT_FOUND)
-                .message(refused.getMessage() + ". Fix: use a key listed by GET " + DOMAINS + "/" + domain + "/mails.")
-                .haltError();
-        }
-        if (refused instanceof ParkedMailOperations.Busy) {
-            return ErrorResponder.builder()
-                .statusCode(HttpStatus.CONFLICT_409)
-                .type(ErrorType.WRONG_STATE)
-                .message(refused.getMessage() + "; nothing was changed. Fix: try again once that is done "
-                    + "(GET " + DOMAINS + "/" + domain + " shows who holds it).")
-                .haltError();
-        }
-        if (refused instanceof ParkedMailOperations.ClaimLost) {
-            return ErrorResponder.builder()
-                .statusCode(HttpStatus.CONFLICT_409)
-                .type(ErrorType.WRONG_STATE)
-                .message(refused.getMessage() + ". Fix: repeat the request; it acts on what is left.")
-                .haltError();
-        }
         if (refused instanceof ParkedMailOperations.BounceFailed) {
             ParkedMailOperations.BounceFailed failed = (ParkedMailOperations.BounceFailed) refused;
             String key = failed.key().asString();
@@ -206,7 +184,29 @@ public class AtrnRoutes implements Routes {
                 .message(refused.getMessage() + ": " + fix + ".")
                 .haltError();
         }
-        return serverError(refused.getMessage(), (Exception) refused.getCause());
+        switch (refused.why()) {
+            case NO_SUCH_MAIL:
+                return ErrorResponder.builder()
+                    .statusCode(HttpStatus.NOT_FOUND_404)
+                    .type(ErrorType.NOT_FOUND)
+                    .message(refused.getMessage() + ". Fix: use a key listed by GET " + DOMAINS + "/" + domain + "/mails.")
+                    .haltError();
+            case BUSY:
+                return ErrorResponder.builder()
+                    .statusCode(HttpStatus.CONFLICT_409)
+                    .type(ErrorType.WRONG_STATE)
+                    .message(refused.getMessage() + "; nothing was changed. Fix: try again once that is done "
+                        + "(GET " + DOMAINS + "/" + domain + " shows who holds it).")
+                    .haltError();
+            case CLAIM_LOST:
+                return ErrorResponder.builder()
+                    .statusCode(HttpStatus.CONFLICT_409)
+                    .type(ErrorType.WRONG_STATE)
+                    .message(refused.getMessage() + ". Fix: repeat the request; it acts on what is left.")
+                    .haltError();
+            default:
+                return serverError(refused.getMessage(), (Exception) refused.getCause());
+        }
     }
 
     private Domain domain(Request request) {
