@@ -37,7 +37,7 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.common.net.InetAddresses;
 
-import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.config.AtrnConfiguration;
 
 /**
  * The customer role (this James collects its own domains' mail from providers over ATRN, RFC
