@@ -16,7 +16,7 @@ import org.apache.mailet.Mail;
  * order, and even when they are not, several fall in one millisecond.
  *
  * <p>So the inbound SMTP server stamps each message as it accepts it
- * ({@code dev.jamesatrn.smtpserver.ReceiptOrderHook}, part of the inbound handlers package the
+ * (the extension's {@code ReceiptOrderHook}, part of the inbound handlers package the
  * sample smtpserver.xml names) with a number that grows
  * strictly within this JVM: epoch milliseconds times 1000, plus a count of the messages accepted
  * before it in the same millisecond. James keeps mail attributes through its spool (memory,
