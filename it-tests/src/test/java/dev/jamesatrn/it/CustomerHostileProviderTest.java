@@ -194,6 +194,31 @@ class CustomerHostileProviderTest {
     }
 
     @Test
+    @Timeout(60)
+    void aProviderThatNeverEndsTheAuthExchangeEndsThePoll() throws Exception {
+        AtomicInteger challenges = new AtomicInteger();
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            c.send("220 provider.test ESMTP ODMR");
+            c.line();
+            c.send("250-provider.test");
+            c.send("250-AUTH CRAM-MD5");
+            c.send("250 ATRN");
+            c.line();
+            while (challenges.get() < 1000) {
+                c.send("334 " + CHALLENGE);
+                challenges.incrementAndGet();
+                c.line();
+            }
+        })) {
+            PollOutcome outcome = poll(provider.port());
+
+            assertThat(outcome.result()).as(outcome.toString()).isIn(Result.REFUSED, Result.FAILED);
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("AUTH"));
+            assertThat(challenges.get()).isLessThanOrEqualTo(3);
+        }
+    }
+
+    @Test
     void overlongOrEndlessRepliesBeforeTheTurnEndThePoll() throws Exception {
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
             c.send("220 " + "x".repeat(100_000));
