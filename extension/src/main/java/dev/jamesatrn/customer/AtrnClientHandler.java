@@ -324,6 +324,17 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
             fail(ctx, Result.FAILED, "cannot start James's SMTP server on the connection to " + peer + ": " + describe(e));
             return;
         }
+        Channel channel = ctx.channel();
+        Duration most = provider.maxReceiveTime();
+        // channelClosed() cancels it; this handler leaves the pipeline, the timer stays with the channel.
+        timer = channel.eventLoop().schedule(() -> {
+            if (!outcome.isDone()) {
+                // Each message got our 250 or is still the provider's: cutting loses nothing.
+                end(Result.RECEIVED, peer + " was still sending after maxReceiveTime " + seconds(most) + " of provider "
+                    + provider.name() + ": cut; what it did not send waits for the next poll");
+                channel.close();
+            }
+        }, most.toMillis(), TimeUnit.MILLISECONDS);
         ctx.pipeline().remove(this);
         ctx.pipeline().remove(FRAMER);
     }

@@ -57,6 +57,8 @@ public final class CustomerConfiguration {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMinutes(15);
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMinutes(1);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofHours(1);
+    /** Far above a small site's drain; what is not received by then waits at the provider for the next poll. */
+    public static final Duration DEFAULT_MAX_RECEIVE_TIME = Duration.ofHours(1);
     /** RFC 5321 section 4.5.3.2. */
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMinutes(5);
     /** RFC 2645 section 5.2.1: "at least 10 minutes" for the reply to ATRN. */
@@ -93,6 +95,8 @@ public final class CustomerConfiguration {
             "the longest wait after failed polls"))
         .put("provider.commandTimeout", new Bounds(DEFAULT_COMMAND_TIMEOUT, Duration.ofMinutes(1), Duration.ofHours(1),
             "RFC 5321 section 4.5.3.2 asks for 5 minutes"))
+        .put("provider.maxReceiveTime", new Bounds(DEFAULT_MAX_RECEIVE_TIME, Duration.ofMinutes(1), Duration.ofDays(1),
+            "the longest a provider may keep one poll's reversed session; the rest of its mail waits for the next poll"))
         .put("provider.atrnReplyTimeout", new Bounds(MINIMUM_ATRN_REPLY_TIMEOUT, MINIMUM_ATRN_REPLY_TIMEOUT, Duration.ofHours(1),
             "RFC 2645 section 5.2.1 requires at least 10 minutes"))
         .build();
@@ -104,7 +108,7 @@ public final class CustomerConfiguration {
         "provider.verifyCertificate", "provider.trustStore", "provider.trustStorePassword", "provider.trustStoreType",
         "provider.login", "provider.secret", "provider.secretFile", "provider.secretEnv", "provider.mechanism",
         "provider.domains", "provider.pollInterval", "provider.initialBackoff", "provider.maxBackoff",
-        "provider.commandTimeout", "provider.atrnReplyTimeout");
+        "provider.commandTimeout", "provider.atrnReplyTimeout", "provider.maxReceiveTime");
 
     /**
      * A WebAdmin path segment, a metric and log label, and a label of a claim key ({@link Domain}):
@@ -274,12 +278,13 @@ public final class CustomerConfiguration {
         }
         Duration commandTimeout = duration(node, "provider.commandTimeout", label + ": ", problems);
         Duration atrnReplyTimeout = duration(node, "provider.atrnReplyTimeout", label + ": ", problems);
+        Duration maxReceiveTime = duration(node, "provider.maxReceiveTime", label + ": ", problems);
 
         if (problems.count() > before) {
             return Optional.empty();
         }
         return Optional.of(new Provider(name, host, port, tls, verifyCertificate, trust, login, secret.orElseThrow(), mechanism,
-            domains, pollInterval, initialBackoff, maxBackoff, commandTimeout, atrnReplyTimeout));
+            domains, pollInterval, initialBackoff, maxBackoff, commandTimeout, atrnReplyTimeout, maxReceiveTime));
     }
 
     private static Provider.Tls tls(HierarchicalConfiguration<ImmutableNode> node, String label, Problems problems) {

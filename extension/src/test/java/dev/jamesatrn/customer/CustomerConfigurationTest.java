@@ -94,6 +94,7 @@ class CustomerConfigurationTest {
         assertThat(provider.maxBackoff()).isEqualTo(Duration.ofHours(1));
         assertThat(provider.commandTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(provider.atrnReplyTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(provider.maxReceiveTime()).isEqualTo(Duration.ofHours(1));
     }
 
     @Test
@@ -328,7 +329,8 @@ class CustomerConfigurationTest {
         "pollInterval,59s,1m .. 1d", "pollInterval,2d,1m .. 1d", "pollInterval,soon,",
         "initialBackoff,9s,10s .. 1d", "maxBackoff,25h,10s .. 1d",
         "commandTimeout,30s,1m .. 1h", "commandTimeout,2h,1m .. 1h",
-        "atrnReplyTimeout,9m,10m .. 1h", "atrnReplyTimeout,61m,10m .. 1h"})
+        "atrnReplyTimeout,9m,10m .. 1h", "atrnReplyTimeout,61m,10m .. 1h",
+        "maxReceiveTime,30s,1m .. 1d", "maxReceiveTime,2d,1m .. 1d"})
     void durationsHaveBounds(String key, String value, String range) {
         String problems = problemsOfProvider(MINIMAL + "<" + key + ">" + value + "</" + key + ">");
         assertThat(problems).contains("key 'provider." + key + "': provider 'main': '" + value + "' is "
@@ -345,11 +347,12 @@ class CustomerConfigurationTest {
     @Test
     void durationsAreReadAndTheBackOffRangeIsConsistent() throws Exception {
         Provider provider = provider(MINIMAL + "<pollInterval>5m</pollInterval><initialBackoff>30s</initialBackoff>"
-            + "<maxBackoff>2h</maxBackoff><commandTimeout>10m</commandTimeout>");
+            + "<maxBackoff>2h</maxBackoff><commandTimeout>10m</commandTimeout><maxReceiveTime>3h</maxReceiveTime>");
         assertThat(provider.pollInterval()).isEqualTo(Duration.ofMinutes(5));
         assertThat(provider.initialBackoff()).isEqualTo(Duration.ofSeconds(30));
         assertThat(provider.maxBackoff()).isEqualTo(Duration.ofHours(2));
         assertThat(provider.commandTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(provider.maxReceiveTime()).isEqualTo(Duration.ofHours(3));
         assertThat(problemsOfProvider(MINIMAL + "<initialBackoff>10m</initialBackoff><maxBackoff>5m</maxBackoff>"))
             .contains("key 'provider.maxBackoff': provider 'main': maxBackoff 5m is shorter than initialBackoff 10m");
     }

@@ -283,6 +283,41 @@ class CustomerHostileProviderTest {
 
     @Test
     @Timeout(120)
+    void aProviderTricklingCommandsAfterTheTurnIsCutInBoundedTime() throws Exception {
+        AtomicInteger noops = new AtomicInteger();
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            c.upToAtrn("250 OK now reversing the connection");
+            c.reply();
+            c.command("EHLO provider.test");
+            // the attacker's pace, not a synchronisation: one command a second, so that James's
+            // idle timeout (3 s here) never fires
+            for (int i = 0; i < 40; i++) {
+                c.command("NOOP");
+                noops.incrementAndGet();
+                Thread.sleep(1000);
+            }
+        })) {
+            Provider trickled = new Provider("hostile", "localhost", provider.port(), Provider.Tls.NONE, true,
+                Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, List.of("customer.example"),
+                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP, Duration.ofSeconds(4));
+            CompletableFuture<PollOutcome> outcome = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return server.getProbe(CustomerProbe.class).poller().poll(trickled);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            PollOutcome ended = outcome.get(20, SECONDS);
+            assertThat(ended.result()).isEqualTo(Result.RECEIVED);
+            assertThat(ended.error()).hasValueSatisfying(error -> assertThat(error).contains("maxReceiveTime 4 s"));
+            assertThat(ended.took()).isGreaterThanOrEqualTo(Duration.ofSeconds(4));
+            assertThat(noops.get()).isLessThan(40);
+        }
+    }
+
+    @Test
+    @Timeout(120)
     void stoppingThePollerMidDataEnqueuesNothingAndReturnsThePoll() throws Exception {
         CountDownLatch midData = new CountDownLatch(1);
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
