@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.time.Duration;
@@ -29,6 +30,8 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.commons.configuration2.tree.ImmutableNode;
 import org.apache.james.core.Domain;
 import org.apache.james.util.DurationParser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.google.common.base.CharMatcher;
 import com.google.common.base.Splitter;
@@ -48,6 +51,7 @@ import dev.jamesatrn.mailets.AtrnConfiguration;
  */
 public final class CustomerConfiguration {
     public static final String FILE_NAME = "atrn-customer.xml";
+    private static final Logger LOGGER = LoggerFactory.getLogger(CustomerConfiguration.class);
     public static final String DEFAULT_INBOUND_SERVER = "smtpserver-global";
     public static final int DEFAULT_MAX_PARALLEL_POLLS = 4;
     public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofMinutes(2);
@@ -414,10 +418,28 @@ public final class CustomerConfiguration {
         return secret;
     }
 
+    /**
+     * A warning, not a refusal: secrets mounted by container platforms are often group- or
+     * world-readable by default, and James itself runs alone in its container there.
+     */
+    private static void warnIfOthersMayRead(Path file, String label) {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException | IOException e) {
+            return;
+        }
+        if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+            LOGGER.warn("{}: {}: secret file {} can be read by other users than James's ({}). Fix: chmod 600 {} (or 400)",
+                FILE_NAME, label, file, java.nio.file.attribute.PosixFilePermissions.toString(permissions), file);
+        }
+    }
+
     private static Optional<String> secretFromFile(String path, String label, Surroundings surroundings, Problems problems) {
         try {
             Path file = surroundings.resolve(path);
             String content = Files.readString(file, StandardCharsets.UTF_8);
+            warnIfOthersMayRead(file, label);
             return Optional.of(content.endsWith("\r\n") ? content.substring(0, content.length() - 2)
                 : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content);
         } catch (IOException | InvalidPathException e) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 class CustomerConfigurationTest {
     private static final String SOURCE = "conf/atrn-customer.xml";
@@ -293,6 +300,32 @@ class CustomerConfigurationTest {
         String twoLines = problemsOfProvider(head + "<secretFile>file://two-lines</secretFile>");
         assertThat(twoLines).contains("key 'provider.secretFile': provider 'main': the secret has control characters or line breaks")
             .doesNotContain("top-secret");
+    }
+
+    @Test
+    void aSecretFileOthersMayReadIsWarnedAbout() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(CustomerConfiguration.class);
+        logger.addAppender(log);
+        try {
+            String head = "<host>h.example</host><login>customer</login>";
+            Path shared = Files.writeString(tmp.resolve("shared"), "shared-secret\n");
+            Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+            Path own = Files.writeString(tmp.resolve("own"), "own-secret\n");
+            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rw-------"));
+
+            assertThat(provider(head + "<secretFile>" + own + "</secretFile>").secret()).isEqualTo("own-secret");
+            assertThat(log.list).isEmpty();
+            assertThat(provider(head + "<secretFile>" + shared + "</secretFile>").secret()).isEqualTo("shared-secret");
+            assertThat(log.list).singleElement().satisfies(event -> {
+                assertThat(event.getLevel()).isEqualTo(Level.WARN);
+                assertThat(event.getFormattedMessage()).contains("atrn-customer.xml").contains("provider 'main'")
+                    .contains(shared.toString()).contains("chmod 600").doesNotContain("shared-secret");
+            });
+        } finally {
+            logger.detachAppender(log);
+        }
     }
 
     @Test
