@@ -269,6 +269,12 @@ public final class CustomerConfiguration {
         if (mechanism != Provider.Mechanism.CRAM_MD5 && tls == Provider.Tls.NONE) {
             problems.add("provider.mechanism", label + ": " + mechanism.saslName() + " sends the secret itself, and tls is none",
                 "use <mechanism>CRAM-MD5</mechanism>, or <tls>starttls</tls> / <tls>implicit</tls>");
+        } else if (mechanism != Provider.Mechanism.CRAM_MD5 && !verifyCertificate) {
+            // TLS that accepts any certificate hides the secret from no one in the middle.
+            problems.add("provider.mechanism", label + ": " + mechanism.saslName() + " sends the secret itself, and "
+                + "verifyCertificate is false: anyone in the middle with a certificate of his own would read it",
+                "use <mechanism>CRAM-MD5</mechanism>, or check the certificate (remove <verifyCertificate>false</verifyCertificate>, "
+                    + "add the provider's CA with <trustStore>)");
         }
 
         List<String> domains = domains(node, label, problems);

@@ -226,6 +226,15 @@ class CustomerConfigurationTest {
             .isEqualTo(mechanism.toUpperCase());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"PLAIN", "LOGIN"})
+    void plainAndLoginNeverGoToAnUncheckedCertificate(String mechanism) {
+        // TLS with any certificate accepted protects the secret from nobody in the middle
+        assertThat(problemsOfProvider(MINIMAL + "<verifyCertificate>false</verifyCertificate><mechanism>" + mechanism
+            + "</mechanism>")).contains("key 'provider.mechanism': provider 'main': " + mechanism
+            + " sends the secret itself, and verifyCertificate is false").contains("CRAM-MD5").doesNotContain("s3cret-value");
+    }
+
     @Test
     void anUnknownMechanismIsRefused() {
         assertThat(problemsOfProvider(MINIMAL + "<mechanism>DIGEST-MD5</mechanism>"))
