@@ -77,14 +77,7 @@ class CustomerHostileProviderTest {
     }
 
     private static void upToData(ScriptedProvider.Conversation c) throws IOException {
-        c.upToAtrn("250 OK now reversing the connection");
-        c.reply();
-        c.command("EHLO provider.test");
-        c.command("MAIL FROM:<sender@sender.test>");
-        c.command("RCPT TO:<" + ALICE + ">");
-        if (!c.command("DATA").get(0).startsWith("354")) {
-            throw new IOException("no 354 to DATA");
-        }
+        c.reversedUpToData(ALICE);
     }
 
     /** Delivers a marker message in a poll of its own and waits for it: whatever came before it has arrived too. */
@@ -198,11 +191,7 @@ class CustomerHostileProviderTest {
     void aProviderThatNeverEndsTheAuthExchangeEndsThePoll() throws Exception {
         AtomicInteger challenges = new AtomicInteger();
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            c.send("220 provider.test ESMTP ODMR");
-            c.line();
-            c.send("250-provider.test");
-            c.send("250-AUTH CRAM-MD5");
-            c.send("250 ATRN");
+            c.greetAndEhlo("AUTH CRAM-MD5", "ATRN");
             c.line();
             while (challenges.get() < 1000) {
                 c.send("334 " + CHALLENGE);
@@ -248,11 +237,7 @@ class CustomerHostileProviderTest {
     void aManInTheMiddleCannotStripNorInjectIntoStartTls() throws Exception {
         List<String> afterEhlo = new CopyOnWriteArrayList<>();
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            c.send("220 provider.test ESMTP ODMR");
-            c.line();
-            c.send("250-provider.test");
-            c.send("250-AUTH CRAM-MD5 PLAIN");
-            c.send("250 ATRN");
+            c.greetAndEhlo("AUTH CRAM-MD5 PLAIN", "ATRN");
             afterEhlo.add(c.line());
         })) {
             PollOutcome outcome = poll(provider.port(), Provider.Tls.STARTTLS, STEP);
@@ -263,12 +248,7 @@ class CustomerHostileProviderTest {
             assertThat(afterEhlo).containsExactly("QUIT");
         }
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            c.send("220 provider.test ESMTP ODMR");
-            c.line();
-            c.send("250-provider.test");
-            c.send("250-STARTTLS");
-            c.send("250-AUTH CRAM-MD5");
-            c.send("250 ATRN");
+            c.greetAndEhlo("STARTTLS", "AUTH CRAM-MD5", "ATRN");
             c.line();
             // RFC 3207 section 5: an injected EHLO reply in clear, after the 220, in the same write
             c.sendRaw("220 go ahead\r\n250-provider.test\r\n250-AUTH PLAIN\r\n250 ATRN\r\n".getBytes(US_ASCII));
