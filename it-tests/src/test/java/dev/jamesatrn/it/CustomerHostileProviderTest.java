@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
@@ -293,6 +294,42 @@ class CustomerHostileProviderTest {
             assertThat(ended.error()).hasValueSatisfying(error -> assertThat(error).contains("maxReceiveTime 4 s"));
             assertThat(ended.took()).isGreaterThanOrEqualTo(Duration.ofSeconds(4));
             assertThat(noops.get()).isLessThan(40);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aProviderThatPipelinesWithoutReadingRepliesIsCutByTheIdleTimeout() throws Exception {
+        AtomicLong written = new AtomicLong();
+        try (ScriptedProvider provider = new ScriptedProvider(c -> {
+            c.upToAtrn("250 OK now reversing the connection");
+            c.reply();
+            // EHLO: 8 bytes in, about 130 out. Never reading a reply, as a hostile provider would:
+            // without back-pressure James keeps reading and buffers the replies without bound.
+            byte[] batch = "EHLO provider.test\r\n".repeat(1000).getBytes(US_ASCII);
+            while (written.get() < 512L * 1024 * 1024) {
+                c.out.write(batch);
+                written.addAndGet(batch.length);
+            }
+        })) {
+            Provider flooding = new Provider("hostile", "localhost", provider.port(), Provider.Tls.NONE, true,
+                Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, List.of("customer.example"),
+                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP, Duration.ofHours(1));
+            CompletableFuture<PollOutcome> outcome = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return server.getProbe(CustomerProbe.class).poller().poll(flooding);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+            // once the replies are not read, we stop reading too; nothing moves and James's idle
+            // timeout (3 s here) ends the session
+            PollOutcome ended = outcome.get(60, SECONDS);
+            assertThat(ended.result()).isEqualTo(Result.RECEIVED);
+            assertThat(ended.error()).isEmpty();
+            // what the kernels' socket buffers and one read hold, not the flood
+            assertThat(written.get()).isLessThan(64L * 1024 * 1024);
         }
     }
 
