@@ -73,6 +73,20 @@ class CustomerHostileProviderTest {
         return poll(port, Provider.Tls.NONE, STEP);
     }
 
+    /** A poll on another thread, for the tests that act while it runs or bound how long it may take. */
+    private static CompletableFuture<PollOutcome> pollInBackground(int port, Duration maxReceiveTime) {
+        Provider provider = new Provider("hostile", "localhost", port, Provider.Tls.NONE, true, Provider.Trust.JVM_DEFAULT,
+            "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, List.of("customer.example"), Duration.ofMinutes(5),
+            Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP, maxReceiveTime);
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.getProbe(CustomerProbe.class).poller().poll(provider);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private static List<byte[]> inbox(String user) throws Exception {
         return server.getProbe(CustomerProbe.class).inbox(user);
     }
@@ -278,16 +292,7 @@ class CustomerHostileProviderTest {
                 Thread.sleep(1000);
             }
         })) {
-            Provider trickled = new Provider("hostile", "localhost", provider.port(), Provider.Tls.NONE, true,
-                Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, List.of("customer.example"),
-                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP, Duration.ofSeconds(4));
-            CompletableFuture<PollOutcome> outcome = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.getProbe(CustomerProbe.class).poller().poll(trickled);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<PollOutcome> outcome = pollInBackground(provider.port(), Duration.ofSeconds(4));
 
             PollOutcome ended = outcome.get(20, SECONDS);
             assertThat(ended.result()).isEqualTo(Result.RECEIVED);
@@ -304,7 +309,7 @@ class CustomerHostileProviderTest {
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
             c.upToAtrn("250 OK now reversing the connection");
             c.reply();
-            // EHLO: 8 bytes in, about 130 out. Never reading a reply, as a hostile provider would:
+            // EHLO: 20 bytes in, about 130 out. Never reading a reply, as a hostile provider would:
             // without back-pressure James keeps reading and buffers the replies without bound.
             byte[] batch = "EHLO provider.test\r\n".repeat(1000).getBytes(US_ASCII);
             while (written.get() < 512L * 1024 * 1024) {
@@ -312,16 +317,7 @@ class CustomerHostileProviderTest {
                 written.addAndGet(batch.length);
             }
         })) {
-            Provider flooding = new Provider("hostile", "localhost", provider.port(), Provider.Tls.NONE, true,
-                Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, List.of("customer.example"),
-                Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP, Duration.ofHours(1));
-            CompletableFuture<PollOutcome> outcome = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.getProbe(CustomerProbe.class).poller().poll(flooding);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<PollOutcome> outcome = pollInBackground(provider.port(), Duration.ofHours(1));
 
             // once the replies are not read, we stop reading too; nothing moves and James's idle
             // timeout (3 s here) ends the session
@@ -343,13 +339,7 @@ class CustomerHostileProviderTest {
             midData.countDown();
             c.line();
         })) {
-            CompletableFuture<PollOutcome> outcome = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return poll(provider.port());
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<PollOutcome> outcome = pollInBackground(provider.port(), Duration.ofHours(1));
             assertThat(midData.await(30, SECONDS)).isTrue();
             server.getProbe(CustomerProbe.class).closePoller();
 
