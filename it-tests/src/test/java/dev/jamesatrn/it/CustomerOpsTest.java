@@ -125,6 +125,7 @@ class CustomerOpsTest {
         assertThat(first.get("host").asText()).isEqualTo("127.0.0.1");
         assertThat(first.get("port").asInt()).isEqualTo(PROVIDER.port());
         assertThat(first.get("tls").asText()).isEqualTo("none");
+        assertThat(first.get("verifyCertificate").asBoolean(false)).isTrue();
         assertThat(first.get("mechanism").asText()).isEqualTo("CRAM-MD5");
         assertThat(first.get("login").asText()).isEqualTo(LOGIN);
         assertThat(first.get("domains").toString()).isEqualTo("[\"customer.example\"]");
