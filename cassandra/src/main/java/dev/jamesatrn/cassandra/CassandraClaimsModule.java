@@ -5,7 +5,7 @@ import javax.inject.Singleton;
 import com.google.inject.AbstractModule;
 import com.google.inject.multibindings.OptionalBinder;
 
-import dev.jamesatrn.extension.DomainClaimStore;
+import dev.jamesatrn.claims.DomainClaimStore;
 
 /**
  * For James's distributed app: listed in {@code conf/extensions.properties} after

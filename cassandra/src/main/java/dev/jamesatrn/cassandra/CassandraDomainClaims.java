@@ -22,7 +22,7 @@ import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 
-import dev.jamesatrn.extension.DomainClaimStore;
+import dev.jamesatrn.claims.DomainClaimStore;
 
 /**
  * Domain claims in a Cassandra table shared by every James node of a distributed app, so that a

@@ -23,9 +23,9 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Module;
 
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.InJvmDomainClaims;
 import dev.jamesatrn.extension.AtrnModule;
-import dev.jamesatrn.extension.DomainClaimStore;
-import dev.jamesatrn.extension.InJvmDomainClaims;
 
 /**
  * The modules an operator lists in {@code extensions.properties}, in one injector as James's

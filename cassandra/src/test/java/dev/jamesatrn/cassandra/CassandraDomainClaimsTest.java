@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 
-import dev.jamesatrn.extension.DomainClaimStore;
-import dev.jamesatrn.extension.DomainClaimStoreContract;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.DomainClaimStoreContract;
 
 /** The cluster-wide claim store against the contract every claim store passes, plus its schema handling. */
 class CassandraDomainClaimsTest extends DomainClaimStoreContract {

@@ -47,14 +47,14 @@ import org.junit.jupiter.api.Test;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 
-import dev.jamesatrn.extension.DomainClaimStore;
-import dev.jamesatrn.extension.DomainLeases;
-import dev.jamesatrn.extension.OutboundConnection;
-import dev.jamesatrn.extension.ParkedMailClient;
-import dev.jamesatrn.extension.SmtpPeer;
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.ParkedMailStore;
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.drain.ParkedMailClient;
+import dev.jamesatrn.smtp.OutboundConnection;
+import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.store.ParkedMailStore;
+import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.testing.smtp.CustomerServer;
 import dev.jamesatrn.testing.smtp.SmtpSink;
 

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 
-import dev.jamesatrn.mailets.ParkedMailStoreContract;
+import dev.jamesatrn.store.ParkedMailStoreContract;
 
 /**
  * {@code cassandra://}, James's {@code CassandraMailRepository} as the distributed app wires it

@@ -78,6 +78,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
     private Step step = Step.GREETING;
     private boolean tls;
     private AuthExchange auth;
+    private boolean authCancelled;
     private ScheduledFuture<?> timer;
     private Optional<String> lastReply = Optional.empty();
     private PollContext received;
@@ -247,9 +248,17 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
 
     private void onAuth(ChannelHandlerContext ctx, ProviderReply reply) throws Exception {
         if (reply.code == 334) {
+            if (authCancelled) {
+                // RFC 4954 section 4: "*" must be answered 501. A provider that challenges on
+                // would keep the poll (and its thread and claim) in an endless exchange.
+                fail(ctx, Result.FAILED, peer + " went on challenging after we cancelled AUTH " + provider.mechanism().saslName()
+                    + " (\"*\"): \"" + reply.firstLine() + "\" instead of 501");
+                return;
+            }
             Optional<String> answer = auth.answer(reply.text());
             if (answer.isEmpty()) {
                 // "*" cancels the exchange (RFC 4954 section 4); its 501 then ends the poll.
+                authCancelled = true;
                 send(ctx, "*", Step.AUTH, provider.commandTimeout());
             } else {
                 send(ctx, answer.get(), Step.AUTH, provider.commandTimeout());
@@ -315,6 +324,17 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
             fail(ctx, Result.FAILED, "cannot start James's SMTP server on the connection to " + peer + ": " + describe(e));
             return;
         }
+        Channel channel = ctx.channel();
+        Duration most = provider.maxReceiveTime();
+        // channelClosed() cancels it; this handler leaves the pipeline, the timer stays with the channel.
+        timer = channel.eventLoop().schedule(() -> {
+            if (!outcome.isDone()) {
+                // Each message got our 250 or is still the provider's: cutting loses nothing.
+                end(Result.RECEIVED, peer + " was still sending after maxReceiveTime " + seconds(most) + " of provider "
+                    + provider.name() + ": cut; what it did not send waits for the next poll");
+                channel.close();
+            }
+        }, most.toMillis(), TimeUnit.MILLISECONDS);
         ctx.pipeline().remove(this);
         ctx.pipeline().remove(FRAMER);
     }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.security.KeyStore;
 import java.security.KeyStoreException;
 import java.time.Duration;
@@ -29,6 +30,8 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.commons.configuration2.tree.ImmutableNode;
 import org.apache.james.core.Domain;
 import org.apache.james.util.DurationParser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.google.common.base.CharMatcher;
 import com.google.common.base.Splitter;
@@ -37,7 +40,7 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import com.google.common.net.InetAddresses;
 
-import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.config.AtrnConfiguration;
 
 /**
  * The customer role (this James collects its own domains' mail from providers over ATRN, RFC
@@ -48,6 +51,7 @@ import dev.jamesatrn.mailets.AtrnConfiguration;
  */
 public final class CustomerConfiguration {
     public static final String FILE_NAME = "atrn-customer.xml";
+    private static final Logger LOGGER = LoggerFactory.getLogger(CustomerConfiguration.class);
     public static final String DEFAULT_INBOUND_SERVER = "smtpserver-global";
     public static final int DEFAULT_MAX_PARALLEL_POLLS = 4;
     public static final Duration DEFAULT_CLAIM_LEASE = Duration.ofMinutes(2);
@@ -57,6 +61,8 @@ public final class CustomerConfiguration {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMinutes(15);
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMinutes(1);
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofHours(1);
+    /** Far above a small site's drain; what is not received by then waits at the provider for the next poll. */
+    public static final Duration DEFAULT_MAX_RECEIVE_TIME = Duration.ofHours(1);
     /** RFC 5321 section 4.5.3.2. */
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMinutes(5);
     /** RFC 2645 section 5.2.1: "at least 10 minutes" for the reply to ATRN. */
@@ -93,6 +99,8 @@ public final class CustomerConfiguration {
             "the longest wait after failed polls"))
         .put("provider.commandTimeout", new Bounds(DEFAULT_COMMAND_TIMEOUT, Duration.ofMinutes(1), Duration.ofHours(1),
             "RFC 5321 section 4.5.3.2 asks for 5 minutes"))
+        .put("provider.maxReceiveTime", new Bounds(DEFAULT_MAX_RECEIVE_TIME, Duration.ofMinutes(1), Duration.ofDays(1),
+            "the longest a provider may keep one poll's reversed session; the rest of its mail waits for the next poll"))
         .put("provider.atrnReplyTimeout", new Bounds(MINIMUM_ATRN_REPLY_TIMEOUT, MINIMUM_ATRN_REPLY_TIMEOUT, Duration.ofHours(1),
             "RFC 2645 section 5.2.1 requires at least 10 minutes"))
         .build();
@@ -104,7 +112,7 @@ public final class CustomerConfiguration {
         "provider.verifyCertificate", "provider.trustStore", "provider.trustStorePassword", "provider.trustStoreType",
         "provider.login", "provider.secret", "provider.secretFile", "provider.secretEnv", "provider.mechanism",
         "provider.domains", "provider.pollInterval", "provider.initialBackoff", "provider.maxBackoff",
-        "provider.commandTimeout", "provider.atrnReplyTimeout");
+        "provider.commandTimeout", "provider.atrnReplyTimeout", "provider.maxReceiveTime");
 
     /**
      * A WebAdmin path segment, a metric and log label, and a label of a claim key ({@link Domain}):
@@ -261,6 +269,12 @@ public final class CustomerConfiguration {
         if (mechanism != Provider.Mechanism.CRAM_MD5 && tls == Provider.Tls.NONE) {
             problems.add("provider.mechanism", label + ": " + mechanism.saslName() + " sends the secret itself, and tls is none",
                 "use <mechanism>CRAM-MD5</mechanism>, or <tls>starttls</tls> / <tls>implicit</tls>");
+        } else if (mechanism != Provider.Mechanism.CRAM_MD5 && !verifyCertificate) {
+            // TLS that accepts any certificate hides the secret from no one in the middle.
+            problems.add("provider.mechanism", label + ": " + mechanism.saslName() + " sends the secret itself, and "
+                + "verifyCertificate is false: anyone in the middle with a certificate of his own would read it",
+                "use <mechanism>CRAM-MD5</mechanism>, or check the certificate (remove <verifyCertificate>false</verifyCertificate>, "
+                    + "add the provider's CA with <trustStore>)");
         }
 
         List<String> domains = domains(node, label, problems);
@@ -274,12 +288,13 @@ public final class CustomerConfiguration {
         }
         Duration commandTimeout = duration(node, "provider.commandTimeout", label + ": ", problems);
         Duration atrnReplyTimeout = duration(node, "provider.atrnReplyTimeout", label + ": ", problems);
+        Duration maxReceiveTime = duration(node, "provider.maxReceiveTime", label + ": ", problems);
 
         if (problems.count() > before) {
             return Optional.empty();
         }
         return Optional.of(new Provider(name, host, port, tls, verifyCertificate, trust, login, secret.orElseThrow(), mechanism,
-            domains, pollInterval, initialBackoff, maxBackoff, commandTimeout, atrnReplyTimeout));
+            domains, pollInterval, initialBackoff, maxBackoff, commandTimeout, atrnReplyTimeout, maxReceiveTime));
     }
 
     private static Provider.Tls tls(HierarchicalConfiguration<ImmutableNode> node, String label, Problems problems) {
@@ -409,10 +424,28 @@ public final class CustomerConfiguration {
         return secret;
     }
 
+    /**
+     * A warning, not a refusal: secrets mounted by container platforms are often group- or
+     * world-readable by default, and James itself runs alone in its container there.
+     */
+    private static void warnIfOthersMayRead(Path file, String label) {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException | IOException e) {
+            return;
+        }
+        if (permissions.contains(PosixFilePermission.GROUP_READ) || permissions.contains(PosixFilePermission.OTHERS_READ)) {
+            LOGGER.warn("{}: {}: secret file {} can be read by other users than James's ({}). Fix: chmod 600 {} (or 400)",
+                FILE_NAME, label, file, java.nio.file.attribute.PosixFilePermissions.toString(permissions), file);
+        }
+    }
+
     private static Optional<String> secretFromFile(String path, String label, Surroundings surroundings, Problems problems) {
         try {
             Path file = surroundings.resolve(path);
             String content = Files.readString(file, StandardCharsets.UTF_8);
+            warnIfOthersMayRead(file, label);
             return Optional.of(content.endsWith("\r\n") ? content.substring(0, content.length() - 2)
                 : content.endsWith("\n") ? content.substring(0, content.length() - 1) : content);
         } catch (IOException | InvalidPathException e) {

@@ -121,7 +121,7 @@ public class CustomerRoutes implements Routes {
     }
 
     /** A provider as WebAdmin shows it: its settings but the secret, and its polls. */
-    @JsonPropertyOrder({"name", "host", "port", "tls", "mechanism", "login", "domains", "pollIntervalSeconds", "pollingNow",
+    @JsonPropertyOrder({"name", "host", "port", "tls", "verifyCertificate", "mechanism", "login", "domains", "pollIntervalSeconds", "pollingNow",
         "pollingSince", "nextPollAt", "failedPollsInARow", "lastPoll", "lastSkipped"})
     static final class ProviderView {
         private final ProviderStatus status;
@@ -152,6 +152,12 @@ public class CustomerRoutes implements Routes {
         @JsonProperty("tls")
         public String tls() {
             return provider().tls().name().toLowerCase(Locale.ROOT);
+        }
+
+        /** False (certificate checks off, a lab setting) must be visible where polls are watched, not only in the start-up log. */
+        @JsonProperty("verifyCertificate")
+        public boolean verifyCertificate() {
+            return provider().verifyCertificate();
         }
 
         @JsonProperty("mechanism")

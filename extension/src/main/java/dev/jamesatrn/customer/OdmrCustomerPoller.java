@@ -20,7 +20,6 @@ import org.apache.james.protocols.netty.BasicChannelInboundHandler;
 import org.apache.james.protocols.netty.HandlerConstants;
 import org.apache.james.protocols.smtp.SMTPSession;
 import org.apache.james.server.core.configuration.ConfigurationProvider;
-import org.apache.james.util.concurrent.NamedThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +38,8 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
+
+import dev.jamesatrn.core.DaemonThreads;
 
 /**
  * The ODMR customer (RFC 2645) on Netty 4, as James's own servers are: one connection per poll,
@@ -61,7 +62,7 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
 
     private OdmrCustomerPoller(ReversedSmtpServer server, int ioThreads) {
         this.server = server;
-        this.loops = new NioEventLoopGroup(ioThreads, NamedThreadFactory.withName("atrn-customer-io"));
+        this.loops = new NioEventLoopGroup(ioThreads, DaemonThreads.numbered("atrn-customer-io"));
     }
 
     /**

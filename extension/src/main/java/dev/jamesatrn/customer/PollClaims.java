@@ -11,7 +11,7 @@ import org.apache.james.core.Domain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.extension.DomainClaimStore;
+import dev.jamesatrn.claims.DomainClaimStore;
 
 /**
  * One poll per provider across every node of a cluster, through the extension's claim store

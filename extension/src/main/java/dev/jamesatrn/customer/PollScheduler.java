@@ -13,7 +13,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -29,7 +28,8 @@ import org.slf4j.LoggerFactory;
 
 import com.google.common.collect.ImmutableList;
 
-import dev.jamesatrn.extension.DomainClaimStore;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.core.DaemonThreads;
 
 /**
  * Polls every configured provider on its schedule and on demand, one poll per provider at a
@@ -125,12 +125,8 @@ public class PollScheduler {
     /** Threads are created on first use only: with no provider, nothing runs at all. */
     private static ExecutorService pollThreads(CustomerConfiguration configuration) {
         int size = Math.max(1, Math.min(configuration.providers().size(), configuration.maxParallelPolls()));
-        AtomicInteger count = new AtomicInteger();
-        return new ThreadPoolExecutor(size, size, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), runnable -> {
-            Thread thread = new Thread(runnable, "atrn-customer-poll-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
+        return new ThreadPoolExecutor(size, size, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+            DaemonThreads.numbered("atrn-customer-poll"));
     }
 
     void start() {

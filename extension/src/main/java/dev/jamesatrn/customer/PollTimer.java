@@ -1,11 +1,12 @@
 package dev.jamesatrn.customer;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+
+import dev.jamesatrn.core.DaemonThreads;
 
 /**
  * When the scheduler's next step runs (a due poll, a claim renewal). Its own daemon thread, never
@@ -23,11 +24,7 @@ interface PollTimer {
     void stop();
 
     static PollTimer onDaemonThread(String name) {
-        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledExecutorService executor = DaemonThreads.scheduler(name);
         return new PollTimer() {
             @Override
             public Scheduled schedule(Runnable task, Duration delay) {

@@ -81,11 +81,20 @@ public final class Provider {
     private final Duration maxBackoff;
     private final Duration commandTimeout;
     private final Duration atrnReplyTimeout;
+    private final Duration maxReceiveTime;
 
     public Provider(String name, String host, int port, Tls tls, boolean verifyCertificate, Trust trust,
                     String login, String secret, Mechanism mechanism, List<String> domains,
                     Duration pollInterval, Duration initialBackoff, Duration maxBackoff,
                     Duration commandTimeout, Duration atrnReplyTimeout) {
+        this(name, host, port, tls, verifyCertificate, trust, login, secret, mechanism, domains, pollInterval, initialBackoff,
+            maxBackoff, commandTimeout, atrnReplyTimeout, CustomerConfiguration.DEFAULT_MAX_RECEIVE_TIME);
+    }
+
+    public Provider(String name, String host, int port, Tls tls, boolean verifyCertificate, Trust trust,
+                    String login, String secret, Mechanism mechanism, List<String> domains,
+                    Duration pollInterval, Duration initialBackoff, Duration maxBackoff,
+                    Duration commandTimeout, Duration atrnReplyTimeout, Duration maxReceiveTime) {
         this.name = Objects.requireNonNull(name);
         this.host = Objects.requireNonNull(host);
         this.port = port;
@@ -101,6 +110,7 @@ public final class Provider {
         this.maxBackoff = Objects.requireNonNull(maxBackoff);
         this.commandTimeout = Objects.requireNonNull(commandTimeout);
         this.atrnReplyTimeout = Objects.requireNonNull(atrnReplyTimeout);
+        this.maxReceiveTime = Objects.requireNonNull(maxReceiveTime);
     }
 
     /** The operator's name for this provider: WebAdmin path segment, metric and log label. */
@@ -167,6 +177,15 @@ public final class Provider {
     /** RFC 2645 5.2.1: at least 10 minutes for the reply to ATRN. */
     public Duration atrnReplyTimeout() {
         return atrnReplyTimeout;
+    }
+
+    /**
+     * The longest the reversed session (after {@code 250} to ATRN) may last. James's idle timeout
+     * bounds each wait, not the whole: a provider sending a command now and then would otherwise
+     * hold the poll, its thread and its claim for as long as it likes.
+     */
+    public Duration maxReceiveTime() {
+        return maxReceiveTime;
     }
 
     @Override

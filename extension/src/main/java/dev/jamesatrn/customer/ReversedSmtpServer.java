@@ -18,8 +18,11 @@ import org.apache.james.protocols.netty.LineDelimiterBasedChannelHandlerFactory;
 import org.apache.james.smtpserver.netty.SMTPServer;
 import org.apache.james.smtpserver.netty.SmtpMetricsImpl;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.EventExecutorGroup;
 
 /**
  * James's SMTP server, configured like the operator's inbound {@code <smtpserver>}, that never
@@ -28,16 +31,19 @@ import io.netty.channel.socket.SocketChannel;
  * connection). Everything past the turn (greeting, EHLO keywords, SIZE, hooks, DATA, spool,
  * connectiontimeout) is therefore James's own, from the same configuration as inbound SMTP.
  *
- * <p>Departures from James's {@code SMTPServer}, each because this server is never bound:
+ * <p>Departures from James's {@code SMTPServer}. Because this server is never bound:
  * {@code init()} is not called (it binds and registers an MBean); {@link #prepare()} runs only its
  * {@code preInit()} (the handler chain); the frame handler factory, which only {@code init()}
  * sets, comes from {@link #getFrameHandlerFactory()}; {@link #close()} replaces
- * {@code destroy()}'s MBean unregistering. And the copied configuration is changed
- * ({@link #reversedConfiguration}).
+ * {@code destroy()}'s MBean unregistering. Because the peer is a provider whose input must be
+ * bounded like the rest: the framer runs on the event loop and reading stops while replies are
+ * not read ({@link #getExecutorGroup()}, {@link ReplyBackpressure}). And the copied configuration
+ * is changed ({@link #reversedConfiguration}).
  */
 final class ReversedSmtpServer extends SMTPServer {
     /** {@code jmxName} of the copy: names its handler threads; JMX stays off for it. */
     static final String JMX_NAME = "atrncustomer";
+    static final String BACKPRESSURE = "atrn-customer-backpressure";
 
     private final ChannelHandlerFactory frames =
         new LineDelimiterBasedChannelHandlerFactory(AbstractChannelPipelineFactory.MAX_LINE_LENGTH);
@@ -103,9 +109,42 @@ final class ReversedSmtpServer extends SMTPServer {
         prepared = true;
     }
 
-    /** A new James pipeline (framer, chunked writes, idle timeout, core handler) for one connection. */
+    /**
+     * A new James pipeline (framer, chunked writes, idle timeout, core handler) for one
+     * connection, behind {@link ReplyBackpressure}.
+     */
     ChannelInitializer<SocketChannel> pipeline() {
-        return createPipelineFactory();
+        ChannelInitializer<SocketChannel> james = createPipelineFactory();
+        return new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel channel) {
+                channel.pipeline().addLast(BACKPRESSURE, new ReplyBackpressure()).addLast(james);
+            }
+        };
+    }
+
+    @Override
+    protected EventExecutorGroup getExecutorGroup() {
+        // James 3.8.1 runs its framer on this group: every read is queued to it as it arrives,
+        // however far behind the SMTP handlers are, so a peer pipelining without end fills the
+        // heap. On the channel's event loop (where James's core handler runs anyway) a read is
+        // handled before the next one, and ReplyBackpressure can stop the reading.
+        return null;
+    }
+
+    /**
+     * Stops reading while the provider does not read our replies (channel not writable: more
+     * than Netty's high water mark, 64 KB, waiting), and reads again once it does. James 3.8.1
+     * has no such limit: a provider pipelining commands without reading a reply made it buffer
+     * replies without bound. Not reading, the session ends by James's own idle timeout
+     * ({@code connectiontimeout}) if the provider never catches up.
+     */
+    static final class ReplyBackpressure extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
     }
 
     @Override

@@ -7,6 +7,9 @@ import java.util.stream.Stream;
 import org.apache.james.smtpserver.AuthRequiredToRelayRcptHook;
 import org.apache.james.smtpserver.CoreCmdHandlerLoader;
 import org.apache.james.smtpserver.SendMailHandler;
+import dev.jamesatrn.smtpserver.AtrnRelayRcptHook;
+import dev.jamesatrn.smtpserver.HopCountHook;
+import dev.jamesatrn.smtpserver.ReceiptOrderHook;
 
 /**
  * James's core SMTP handlers for the ordinary inbound port, used as

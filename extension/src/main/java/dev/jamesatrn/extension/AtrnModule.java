@@ -14,8 +14,14 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.multibindings.OptionalBinder;
 
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.ParkedMailStore;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.DomainLeases;
+import dev.jamesatrn.claims.InJvmDomainClaims;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.drain.OdmrSessions;
+import dev.jamesatrn.drain.ParkedMailExpiry;
+import dev.jamesatrn.smtpserver.AuthFailureLimits;
+import dev.jamesatrn.store.ParkedMailStore;
 
 /**
  * Listed in {@code conf/extensions.properties} as {@code guice.extension.module}. James builds

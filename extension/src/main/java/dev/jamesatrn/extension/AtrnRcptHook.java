@@ -11,7 +11,8 @@ import org.apache.james.protocols.smtp.hook.HookResult;
 import org.apache.james.protocols.smtp.hook.HookReturnCode;
 import org.apache.james.protocols.smtp.hook.RcptHook;
 
-import dev.jamesatrn.mailets.AtrnConfiguration;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.smtpserver.AtrnRelayRcptHook;
 
 /**
  * The recipient list of an ATRN domain on the ordinary SMTP port: a recipient the list does not

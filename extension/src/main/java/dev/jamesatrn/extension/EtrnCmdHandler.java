@@ -23,8 +23,16 @@ import org.apache.james.protocols.smtp.core.esmtp.EhloExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.AtrnMetrics;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.AtrnMetrics;
+import dev.jamesatrn.drain.EtrnDelivery;
+import dev.jamesatrn.drain.OdmrSessions;
+import dev.jamesatrn.smtp.LoopHandback;
+import dev.jamesatrn.smtp.OdmrReplies;
+import dev.jamesatrn.smtp.SmtpPeer;
+import dev.jamesatrn.smtp.WritesNoLines;
+import dev.jamesatrn.smtpserver.EtrnRateLimit;
+import dev.jamesatrn.smtpserver.OdmrSessionLog;
 
 /**
  * ETRN (RFC 1985) for ATRN domains, on the ordinary SMTP port and on the ODMR port: the domain's
@@ -43,22 +51,7 @@ public class EtrnCmdHandler implements CommandHandler<SMTPSession>, EhloExtensio
      * byte, and its non-empty code keeps James's JMX result monitors working (they read the
      * first character of the code of every response a command handler returns).
      */
-    private static final Response REPLY_FOLLOWS = new Response() {
-        @Override
-        public String getRetCode() {
-            return "250";
-        }
-
-        @Override
-        public List<CharSequence> getLines() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isEndSession() {
-            return false;
-        }
-    };
+    private static final Response REPLY_FOLLOWS = (WritesNoLines) () -> "250";
 
     private final AtrnConfiguration configuration;
     private final OdmrSessions sessions;

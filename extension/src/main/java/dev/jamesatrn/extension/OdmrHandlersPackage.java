@@ -12,6 +12,11 @@ import org.apache.james.protocols.smtp.core.RsetCmdHandler;
 import org.apache.james.protocols.smtp.core.WelcomeMessageHandler;
 import org.apache.james.protocols.smtp.core.esmtp.StartTlsCmdHandler;
 import org.apache.james.protocols.smtp.core.log.HookResultLogger;
+import dev.jamesatrn.smtpserver.AtrnCmdHandler;
+import dev.jamesatrn.smtpserver.OdmrAuthCmdHandler;
+import dev.jamesatrn.smtpserver.OdmrEhloCmdHandler;
+import dev.jamesatrn.smtpserver.OdmrSessionLog;
+import dev.jamesatrn.smtpserver.OdmrUnknownCmdHandler;
 
 /**
  * The whole command set of the ODMR port (RFC 2645 section 5): used as

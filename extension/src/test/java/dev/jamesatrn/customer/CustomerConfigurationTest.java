@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 
 class CustomerConfigurationTest {
     private static final String SOURCE = "conf/atrn-customer.xml";
@@ -94,6 +101,7 @@ class CustomerConfigurationTest {
         assertThat(provider.maxBackoff()).isEqualTo(Duration.ofHours(1));
         assertThat(provider.commandTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(provider.atrnReplyTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(provider.maxReceiveTime()).isEqualTo(Duration.ofHours(1));
     }
 
     @Test
@@ -218,6 +226,15 @@ class CustomerConfigurationTest {
             .isEqualTo(mechanism.toUpperCase());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"PLAIN", "LOGIN"})
+    void plainAndLoginNeverGoToAnUncheckedCertificate(String mechanism) {
+        // TLS with any certificate accepted protects the secret from nobody in the middle
+        assertThat(problemsOfProvider(MINIMAL + "<verifyCertificate>false</verifyCertificate><mechanism>" + mechanism
+            + "</mechanism>")).contains("key 'provider.mechanism': provider 'main': " + mechanism
+            + " sends the secret itself, and verifyCertificate is false").contains("CRAM-MD5").doesNotContain("s3cret-value");
+    }
+
     @Test
     void anUnknownMechanismIsRefused() {
         assertThat(problemsOfProvider(MINIMAL + "<mechanism>DIGEST-MD5</mechanism>"))
@@ -295,6 +312,32 @@ class CustomerConfigurationTest {
     }
 
     @Test
+    void aSecretFileOthersMayReadIsWarnedAbout() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(CustomerConfiguration.class);
+        logger.addAppender(log);
+        try {
+            String head = "<host>h.example</host><login>customer</login>";
+            Path shared = Files.writeString(tmp.resolve("shared"), "shared-secret\n");
+            Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+            Path own = Files.writeString(tmp.resolve("own"), "own-secret\n");
+            Files.setPosixFilePermissions(own, PosixFilePermissions.fromString("rw-------"));
+
+            assertThat(provider(head + "<secretFile>" + own + "</secretFile>").secret()).isEqualTo("own-secret");
+            assertThat(log.list).isEmpty();
+            assertThat(provider(head + "<secretFile>" + shared + "</secretFile>").secret()).isEqualTo("shared-secret");
+            assertThat(log.list).singleElement().satisfies(event -> {
+                assertThat(event.getLevel()).isEqualTo(Level.WARN);
+                assertThat(event.getFormattedMessage()).contains("atrn-customer.xml").contains("provider 'main'")
+                    .contains(shared.toString()).contains("chmod 600").doesNotContain("shared-secret");
+            });
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    @Test
     void domainsAreSpelledAsTheProviderSideSpellsThem() throws Exception {
         assertThat(provider(MINIMAL + "<domains>Customer.Example., customer2.example  customer3.example</domains>").domains())
             .containsExactly("customer.example", "customer2.example", "customer3.example");
@@ -328,7 +371,8 @@ class CustomerConfigurationTest {
         "pollInterval,59s,1m .. 1d", "pollInterval,2d,1m .. 1d", "pollInterval,soon,",
         "initialBackoff,9s,10s .. 1d", "maxBackoff,25h,10s .. 1d",
         "commandTimeout,30s,1m .. 1h", "commandTimeout,2h,1m .. 1h",
-        "atrnReplyTimeout,9m,10m .. 1h", "atrnReplyTimeout,61m,10m .. 1h"})
+        "atrnReplyTimeout,9m,10m .. 1h", "atrnReplyTimeout,61m,10m .. 1h",
+        "maxReceiveTime,30s,1m .. 1d", "maxReceiveTime,2d,1m .. 1d"})
     void durationsHaveBounds(String key, String value, String range) {
         String problems = problemsOfProvider(MINIMAL + "<" + key + ">" + value + "</" + key + ">");
         assertThat(problems).contains("key 'provider." + key + "': provider 'main': '" + value + "' is "
@@ -345,11 +389,12 @@ class CustomerConfigurationTest {
     @Test
     void durationsAreReadAndTheBackOffRangeIsConsistent() throws Exception {
         Provider provider = provider(MINIMAL + "<pollInterval>5m</pollInterval><initialBackoff>30s</initialBackoff>"
-            + "<maxBackoff>2h</maxBackoff><commandTimeout>10m</commandTimeout>");
+            + "<maxBackoff>2h</maxBackoff><commandTimeout>10m</commandTimeout><maxReceiveTime>3h</maxReceiveTime>");
         assertThat(provider.pollInterval()).isEqualTo(Duration.ofMinutes(5));
         assertThat(provider.initialBackoff()).isEqualTo(Duration.ofSeconds(30));
         assertThat(provider.maxBackoff()).isEqualTo(Duration.ofHours(2));
         assertThat(provider.commandTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(provider.maxReceiveTime()).isEqualTo(Duration.ofHours(3));
         assertThat(problemsOfProvider(MINIMAL + "<initialBackoff>10m</initialBackoff><maxBackoff>5m</maxBackoff>"))
             .contains("key 'provider.maxBackoff': provider 'main': maxBackoff 5m is shorter than initialBackoff 10m");
     }

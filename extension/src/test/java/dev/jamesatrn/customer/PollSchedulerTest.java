@@ -36,8 +36,8 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.jamesatrn.extension.DomainClaimStore;
-import dev.jamesatrn.extension.InJvmDomainClaims;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.InJvmDomainClaims;
 
 /**
  * The scheduler against a scripted {@link Poller}, a timer whose every delay the test sees and
@@ -368,7 +368,7 @@ class PollSchedulerTest {
         for (String name : List.of("main", "1st", "customer-example", "A")) {
             Domain key = PollClaims.keyOf(name);
             assertThat(key.asString()).isEqualTo("customer_poll." + name.toLowerCase() + ".invalid");
-            assertThat(dev.jamesatrn.mailets.AtrnConfiguration.normalizeDomain(key.asString())).isEmpty();
+            assertThat(dev.jamesatrn.config.AtrnConfiguration.normalizeDomain(key.asString())).isEmpty();
         }
     }
 

@@ -81,9 +81,6 @@ class CustomerOpsTest {
                 + "<login>" + LOGIN + "</login><secret>" + SECRET + "</secret><domains>customer.example</domains>"
                 + "<pollInterval>1h</pollInterval><initialBackoff>1h</initialBackoff><maxBackoff>1h</maxBackoff>"
                 + "</provider></atrncustomer>");
-            Path webadmin = workingDirectory.resolve("conf/webadmin.properties");
-            Files.writeString(webadmin, Files.readString(webadmin)
-                .replace("extensions.routes=", "extensions.routes=dev.jamesatrn.customer.CustomerRoutes,"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -128,6 +125,7 @@ class CustomerOpsTest {
         assertThat(first.get("host").asText()).isEqualTo("127.0.0.1");
         assertThat(first.get("port").asInt()).isEqualTo(PROVIDER.port());
         assertThat(first.get("tls").asText()).isEqualTo("none");
+        assertThat(first.get("verifyCertificate").asBoolean(false)).isTrue();
         assertThat(first.get("mechanism").asText()).isEqualTo("CRAM-MD5");
         assertThat(first.get("login").asText()).isEqualTo(LOGIN);
         assertThat(first.get("domains").toString()).isEqualTo("[\"customer.example\"]");

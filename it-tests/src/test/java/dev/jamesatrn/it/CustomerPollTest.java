@@ -196,6 +196,24 @@ class CustomerPollTest {
     }
 
     @Test
+    void aTrustedCertificateForAnotherNameFailsThePoll() throws Exception {
+        // The provider's certificate is trusted but names localhost (keytool CN=localhost, no
+        // subjectAltName): reached as 127.0.0.1, the RFC 6125 name check must refuse it, as it
+        // would refuse a man in the middle holding a valid certificate of his own.
+        Provider byAddress = new Provider("provider-james", HOST, ports.odmrTls(), Provider.Tls.IMPLICIT, true, providerCertificate,
+            "customer", "customer-secret", Provider.Mechanism.PLAIN, List.of("customer.example"), Duration.ofMinutes(5),
+            Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP.multipliedBy(2));
+
+        PollOutcome outcome = server.getProbe(CustomerProbe.class).poller().poll(byAddress);
+
+        assertThat(outcome.result()).as(outcome.toString()).isEqualTo(Result.FAILED);
+        // the JDK's own words: trust passed, the name did not
+        assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("subject alternative names")
+            .contains("does not name " + HOST));
+        assertThat(outcome.reply()).isEmpty();
+    }
+
+    @Test
     void aBusyDomainGets451AndTheNextPollCollects() throws Exception {
         long parked = SeparateProcessTest.parkedCount(ports.webAdmin(), "customer.example");
         park(ALICE, Messages.simple("busy", ALICE));

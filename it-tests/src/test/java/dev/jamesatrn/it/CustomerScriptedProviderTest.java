@@ -196,14 +196,7 @@ class CustomerScriptedProviderTest {
 
     /** Turned around, then as the provider's SMTP client up to the 354 for one recipient. */
     private static void reversedUpToData(ScriptedProvider.Conversation c, String rcpt) throws IOException {
-        reversed(c);
-        c.reply();
-        c.command("EHLO provider.test");
-        c.command("MAIL FROM:<sender@sender.test>");
-        c.command("RCPT TO:<" + rcpt + ">");
-        if (!c.command("DATA").get(0).startsWith("354")) {
-            throw new IOException("no 354 to DATA");
-        }
+        c.reversedUpToData(rcpt);
     }
 
     /** The provider's side up to a 250 to ATRN: the line is turned around. */

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.drain.EtrnDelivery;
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.JamesLayout;
 import dev.jamesatrn.testing.james.JamesMetrics;
@@ -56,7 +57,7 @@ import dev.jamesatrn.testing.smtp.SmtpSink;
  */
 class EtrnLoopsAndAbuseTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
-    private static final LogCapture DELIVERY_LOG = new LogCapture("dev.jamesatrn.extension.EtrnDelivery");
+    private static final LogCapture DELIVERY_LOG = new LogCapture(EtrnDelivery.class.getName());
     private static final String TWO_ADDRESSES = "two-addresses.relay.test";
     private static final InetSocketAddress NAT_TO_THIS_JAMES = new InetSocketAddress("127.0.0.4", AtrnJames.freePort());
     private static final InetSocketAddress CUSTOMER_HOST = new InetSocketAddress("127.0.0.3", NAT_TO_THIS_JAMES.getPort());

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.drain.ParkedMailExpiry;
+import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.FlakyMailRepositoryStore;
 import dev.jamesatrn.testing.james.LogCapture;
@@ -44,7 +45,7 @@ class ExpiryFaultsTest {
             + "<expiryCheckInterval>1s</expiryCheckInterval>"),
         binder -> binder.bind(MailRepositoryStore.class).to(FlakyMailRepositoryStore.class));
 
-    private final LogCapture expiryLog = new LogCapture("dev.jamesatrn.extension.ParkedMailExpiry");
+    private final LogCapture expiryLog = new LogCapture(ParkedMailExpiry.class.getName());
 
     @BeforeEach
     void capture() {

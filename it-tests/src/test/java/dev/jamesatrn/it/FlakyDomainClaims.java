@@ -10,8 +10,8 @@ import org.apache.james.core.Domain;
 import com.google.inject.AbstractModule;
 import com.google.inject.multibindings.OptionalBinder;
 
-import dev.jamesatrn.extension.DomainClaimStore;
-import dev.jamesatrn.extension.InJvmDomainClaims;
+import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.claims.InJvmDomainClaims;
 
 /**
  * The in-JVM claim store, except for {@link #POISONED}: as a cluster-wide store can behave, its

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import dev.jamesatrn.smtpserver.OdmrAuthCmdHandler;
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.JamesMetrics;
 import dev.jamesatrn.testing.james.LogCapture;
@@ -29,7 +30,7 @@ import dev.jamesatrn.testing.smtp.OdmrClient;
 class MetricsAndSessionLogTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
     private static final LogCapture SESSION_LOG = new LogCapture("dev.jamesatrn.OdmrSession");
-    private static final LogCapture EXTENSION_LOG = new LogCapture("dev.jamesatrn.extension");
+    private static final LogCapture EXTENSION_LOG = new LogCapture(OdmrAuthCmdHandler.class.getPackageName());
 
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension();

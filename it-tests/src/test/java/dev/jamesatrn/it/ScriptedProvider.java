@@ -60,16 +60,35 @@ final class ScriptedProvider implements AutoCloseable {
             return Wire.readReply(in);
         }
 
-        /** The provider's side up to ATRN, answering ATRN with {@code atrnReply}; returns the ATRN line. */
-        String upToAtrn(String atrnReply) throws IOException {
+        /** Greeting, then the client's EHLO answered with these keywords; returns the EHLO line. */
+        String greetAndEhlo(String... keywords) throws IOException {
             send("220 provider.test ESMTP ODMR");
             String ehlo = line();
+            send(keywords.length == 0 ? "250 provider.test" : "250-provider.test");
+            for (int i = 0; i < keywords.length; i++) {
+                send((i == keywords.length - 1 ? "250 " : "250-") + keywords[i]);
+            }
+            return ehlo;
+        }
+
+        /** Turned around, then as the customer's SMTP client up to the 354 for one recipient. */
+        void reversedUpToData(String rcpt) throws IOException {
+            upToAtrn("250 OK now reversing the connection");
+            reply();
+            command("EHLO provider.test");
+            command("MAIL FROM:<sender@sender.test>");
+            command("RCPT TO:<" + rcpt + ">");
+            if (!command("DATA").get(0).startsWith("354")) {
+                throw new IOException("no 354 to DATA");
+            }
+        }
+
+        /** The provider's side up to ATRN, answering ATRN with {@code atrnReply}; returns the ATRN line. */
+        String upToAtrn(String atrnReply) throws IOException {
+            String ehlo = greetAndEhlo("AUTH CRAM-MD5", "ATRN");
             if (!ehlo.startsWith("EHLO ")) {
                 throw new IOException("expected EHLO, got " + ehlo);
             }
-            send("250-provider.test");
-            send("250-AUTH CRAM-MD5");
-            send("250 ATRN");
             String auth = line();
             if (!auth.equals("AUTH CRAM-MD5")) {
                 throw new IOException("expected AUTH CRAM-MD5, got " + auth);

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.inject.multibindings.Multibinder;
 
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.store.ParkedNames;
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.ParkedProbe;
 import dev.jamesatrn.testing.smtp.CustomerServer;

@@ -1,6 +1,5 @@
 package dev.jamesatrn.mailets;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -18,6 +17,10 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.core.AtrnMetrics;
+import dev.jamesatrn.store.ParkedMailStore;
+import dev.jamesatrn.store.ReceiptOrder;
 
 /**
  * Parks mail for ATRN domains: one copy per ATRN domain, each carrying only that domain's
@@ -66,7 +69,7 @@ public class ParkForAtrn extends GenericMailet {
         MailImpl copy = MailImpl.duplicate(mail);
         try {
             copy.setRecipients(recipients);
-            copy.setName(ParkedNames.newName(ReceiptOrder.of(mail), Instant.now(), false, copy.getMessageSize()));
+            copy.setName(ParkedMailStore.nameForParking(mail, copy.getMessageSize()));
             store.park(domain, copy);
             metrics.parked();
             LOGGER.info("Parked {} for ATRN domain {} ({} recipient(s), {} bytes)", copy.getName(), domain.asString(),

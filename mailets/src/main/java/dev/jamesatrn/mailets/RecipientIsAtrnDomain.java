@@ -4,6 +4,7 @@ import javax.inject.Inject;
 
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.base.GenericRecipientMatcher;
+import dev.jamesatrn.config.AtrnConfiguration;
 
 /**
  * Matches the recipients whose domain is an ATRN domain. James splits the mail when only

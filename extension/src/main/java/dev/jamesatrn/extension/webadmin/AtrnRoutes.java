@@ -1,17 +1,12 @@
 package dev.jamesatrn.extension.webadmin;
 
 import java.io.OutputStream;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import javax.inject.Inject;
 import javax.inject.Provider;
-import javax.mail.MessagingException;
 
 import org.apache.james.core.Domain;
 import org.apache.james.lifecycle.api.LifecycleUtil;
@@ -25,31 +20,25 @@ import org.apache.james.webadmin.utils.JsonTransformer;
 import org.apache.james.webadmin.utils.ParametersExtractor;
 import org.apache.james.webadmin.utils.Responses;
 import org.apache.mailet.Mail;
-import org.apache.mailet.MailetContext;
 import org.eclipse.jetty.http.HttpStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesatrn.extension.Bounces;
-import dev.jamesatrn.extension.DomainLeases;
-import dev.jamesatrn.extension.DomainLeases.DomainLease;
-import dev.jamesatrn.mailets.AtrnConfiguration;
-import dev.jamesatrn.mailets.AtrnMetrics;
-import dev.jamesatrn.mailets.ParkedMailStore;
+import dev.jamesatrn.config.AtrnConfiguration;
+import dev.jamesatrn.operations.ParkedMailOperations.Refused;
+import dev.jamesatrn.operations.ParkedMailOperations;
 import spark.HaltException;
 import spark.Request;
 import spark.Response;
+import spark.Route;
 import spark.Service;
 
 /**
  * WebAdmin routes for parked ATRN mail, listed in {@code conf/webadmin.properties} as
  * {@code extensions.routes}. James creates this class through our Guice child injector, so it
- * shares the extension's singletons (configuration, store, claims).
- *
- * <p>Reads need no claim: a message removed meanwhile is skipped (listings) or answered 404.
- * Every change holds the domain's claim for its whole duration, so it never races an ATRN or
- * ETRN drain or the expiry sweep; a busy domain gets 409 naming who holds it. Storage I/O here
- * runs on Jetty's request threads, never on a Netty event loop.
+ * shares the extension's singletons (configuration, store, claims). The routes only read HTTP
+ * (paths, parameters, Accept) and write it (JSON, status codes, the error texts with their fix);
+ * {@link ParkedMailOperations} does the work.
  */
 public class AtrnRoutes implements Routes {
     private static final Logger LOGGER = LoggerFactory.getLogger(AtrnRoutes.class);
@@ -65,27 +54,22 @@ public class AtrnRoutes implements Routes {
 
     private static final int DEFAULT_PAGE = 1000;
 
+    /** A route whose work may be refused: the refusal becomes the HTTP error. */
+    @FunctionalInterface
+    private interface Operation {
+        Object handle(Request request, Response response) throws Refused;
+    }
+
     private final AtrnConfiguration configuration;
-    private final DomainLeases leases;
-    // Providers: James creates WebAdmin routes before its mail repository store is ready, and
-    // the store opens every domain's repository when it is built, so both wait for a request.
-    private final Provider<ParkedMailStore> storeProvider;
-    private final Provider<MailetContext> mailetContextProvider;
-    private final Provider<AtrnMetrics> metricsProvider;
+    // A provider: James creates WebAdmin routes before its mail repository store is ready, and
+    // the store opens every domain's repository when it is built, so it waits for a request.
+    private final Provider<ParkedMailOperations> operations;
     private final JsonTransformer json = new JsonTransformer();
 
     @Inject
-    public AtrnRoutes(AtrnConfiguration configuration, DomainLeases leases, Provider<ParkedMailStore> store,
-                      Provider<MailetContext> mailetContext, Provider<AtrnMetrics> metrics) {
+    public AtrnRoutes(AtrnConfiguration configuration, Provider<ParkedMailOperations> operations) {
         this.configuration = configuration;
-        this.leases = leases;
-        this.storeProvider = store;
-        this.mailetContextProvider = mailetContext;
-        this.metricsProvider = metrics;
-    }
-
-    private ParkedMailStore store() {
-        return storeProvider.get();
+        this.operations = operations;
     }
 
     @Override
@@ -95,55 +79,26 @@ public class AtrnRoutes implements Routes {
 
     @Override
     public void define(Service service) {
-        service.get(DOMAINS, (request, response) -> listDomains(), json);
-        service.get(DOMAIN, (request, response) -> domainView(domain(request)), json);
-        service.get(MAILS, (request, response) -> listMails(request), json);
-        service.get(MAIL, this::getMail, json);
-        service.delete(MAIL, this::deleteMail, json);
-        service.delete(MAILS, this::deleteAll, json);
-        service.post(MAIL, this::bounceOne, json);
-        service.post(MAILS, this::bounceAll, json);
-    }
-
-    private List<ParkedViews.DomainView> listDomains() {
-        List<ParkedViews.DomainView> views = new ArrayList<>();
-        for (Domain domain : configuration.domains().stream().sorted(Comparator.comparing(Domain::asString))
-                .collect(Collectors.toUnmodifiableList())) {
-            views.add(domainView(domain));
-        }
-        return views;
-    }
-
-    private ParkedViews.DomainView domainView(Domain domain) {
-        return read(() -> ParkedViews.domain(configuration, store(), leases, domain));
+        service.get(DOMAINS, route((request, response) -> operations.get().domains()), json);
+        service.get(DOMAIN, route((request, response) -> operations.get().domain(domain(request))), json);
+        service.get(MAILS, route(this::listMails), json);
+        service.get(MAIL, route(this::getMail), json);
+        service.delete(MAIL, route(this::deleteMail), json);
+        service.delete(MAILS, route((request, response) ->
+            Map.of("removed", operations.get().removeAll(domain(request), claimId(request)))), json);
+        service.post(MAIL, route(this::bounceOne), json);
+        service.post(MAILS, route(this::bounceAll), json);
     }
 
     /**
-     * Oldest first for our names (they start with the parking time); paged with offset and limit,
-     * at most {@value #DEFAULT_PAGE} messages when no limit is given: every listed message is read
-     * from the store, which for 100,000 parked messages would be 100,000 reads.
+     * Paged with offset and limit, at most {@value #DEFAULT_PAGE} messages when no limit is
+     * given: every listed message is read from the store.
      */
-    private List<ParkedViews.MailView> listMails(Request request) {
+    private Object listMails(Request request, Response response) throws Refused {
         Domain domain = domain(request);
         Offset offset = ParametersExtractor.extractOffset(request);
         Limit limit = request.queryParams("limit") == null ? Limit.limit(DEFAULT_PAGE) : ParametersExtractor.extractLimit(request);
-        return read(() -> {
-            List<MailKey> page = limit.applyOnStream(store().keys(domain).stream()
-                .sorted(Comparator.comparing(MailKey::asString))
-                .skip(offset.getOffset())).collect(Collectors.toUnmodifiableList());
-            List<ParkedViews.MailView> views = new ArrayList<>();
-            for (MailKey key : page) {
-                Mail mail = store().retrieve(domain, key).orElse(null);
-                try {
-                    if (mail != null) {
-                        views.add(ParkedViews.summary(key, mail));
-                    }
-                } finally {
-                    LifecycleUtil.dispose(mail);
-                }
-            }
-            return views;
-        });
+        return operations.get().mails(domain, offset, limit);
     }
 
     /**
@@ -152,14 +107,14 @@ public class AtrnRoutes implements Routes {
      * JSON details. Decided here rather than by Spark's accept-type routing, whose choice for
      * {@code *}{@code /*} depends on route order.
      */
-    private Object getMail(Request request, Response response) {
+    private Object getMail(Request request, Response response) throws Refused {
         Domain domain = domain(request);
         MailKey key = key(request);
-        Mail mail = read(() -> store().retrieve(domain, key)).orElseThrow(() -> noSuchMail(domain, key));
+        Mail mail = operations.get().mail(domain, key);
         try {
             String accept = Optional.ofNullable(request.headers("Accept")).orElse("");
             if (!accept.contains(RFC822)) {
-                return read(() -> ParkedViews.details(key, mail));
+                return operations.get().details(key, mail);
             }
             response.type(RFC822);
             try {
@@ -178,166 +133,79 @@ public class AtrnRoutes implements Routes {
         }
     }
 
-    private Object deleteMail(Request request, Response response) {
-        Domain domain = domain(request);
-        MailKey key = key(request);
-        underClaim(request, domain, lease -> {
-            Mail mail = store().retrieve(domain, key).orElseThrow(() -> noSuchMail(domain, key));
-            LifecycleUtil.dispose(mail);
-            store().remove(domain, key);
-            LOGGER.info("WebAdmin removed parked message {} of {}", key.asString(), domain.asString());
-            return null;
-        });
+    private Object deleteMail(Request request, Response response) throws Refused {
+        operations.get().remove(domain(request), key(request), claimId(request));
         return Responses.returnNoContent(response);
     }
 
-    private Object deleteAll(Request request, Response response) {
-        Domain domain = domain(request);
-        return underClaim(request, domain, lease -> {
-            int removed = 0;
-            for (MailKey key : store().keys(domain)) {
-                checkStillHeld(lease, domain, "removed " + removed);
-                store().remove(domain, key);
-                removed++;
-            }
-            LOGGER.info("WebAdmin removed all {} parked message(s) of {}", removed, domain.asString());
-            return Map.of("removed", removed);
-        });
-    }
-
-    private Object bounceOne(Request request, Response response) {
+    private Object bounceOne(Request request, Response response) throws Refused {
         Domain domain = domain(request);
         MailKey key = key(request);
         requireBounceAction(request);
-        return underClaim(request, domain, lease -> {
-            Mail mail = store().retrieve(domain, key).orElseThrow(() -> noSuchMail(domain, key));
-            BounceCount count = new BounceCount();
-            try {
-                bounce(domain, key, mail, count);
-            } catch (MessagingException | RuntimeException e) {
-                throw bounceFailed(domain, key, count, e);
-            } finally {
-                LifecycleUtil.dispose(mail);
-            }
-            return count;
-        });
+        return operations.get().bounce(domain, key, claimId(request));
     }
 
-    private Object bounceAll(Request request, Response response) {
+    private Object bounceAll(Request request, Response response) throws Refused {
         Domain domain = domain(request);
         requireBounceAction(request);
-        return underClaim(request, domain, lease -> {
-            BounceCount count = new BounceCount();
-            for (MailKey key : store().keys(domain)) {
-                checkStillHeld(lease, domain, count.describe());
-                Mail mail = null;
-                try {
-                    mail = store().retrieve(domain, key).orElse(null);
-                    if (mail != null) {
-                        bounce(domain, key, mail, count);
-                    }
-                } catch (MessagingException | RuntimeException e) {
-                    // Stop at the first failure: a broken bounce processor would fail for every message.
-                    throw bounceFailed(domain, key, count, e);
-                } finally {
-                    LifecycleUtil.dispose(mail);
-                }
+        return operations.get().bounceAll(domain, claimId(request));
+    }
+
+    /** Who holds the claim while a change runs, as GET /atrn/domains/<domain> shows it. */
+    private static String claimId(Request request) {
+        return request.requestMethod() + " " + request.pathInfo();
+    }
+
+    private Route route(Operation operation) {
+        return (request, response) -> {
+            try {
+                return operation.handle(request, response);
+            } catch (Refused refused) {
+                throw error(request, refused);
             }
-            LOGGER.info("WebAdmin bounced the parked mail of {}: {}", domain.asString(), count.describe());
-            return count;
-        });
+        };
     }
 
-    /** What a bounce request did; serialized as the response body. */
-    public static final class BounceCount {
-        private int bounced;
-        private int removedWithoutBounce;
-
-        public int getBounced() {
-            return bounced;
-        }
-
-        public int getRemovedWithoutBounce() {
-            return removedWithoutBounce;
-        }
-
-        String describe() {
-            return bounced + " bounced, " + removedWithoutBounce + " null-sender message(s) removed without a bounce";
-        }
-    }
-
-    /**
-     * The DSN request goes to the configured bounce processor first; the message is removed only
-     * once that hand-over succeeded. A null-sender message (itself a DSN) is removed without one,
-     * so bounces never loop.
-     */
-    private void bounce(Domain domain, MailKey key, Mail mail, BounceCount count) throws MessagingException {
-        if (mail.getMaybeSender().isNullSender()) {
-            store().remove(domain, key);
-            count.removedWithoutBounce++;
-            return;
-        }
-        Bounces.sendCopy(mailetContextProvider.get(), mail, configuration.bounceProcessor(), Bounces.OPERATOR_DECISION,
-            "An operator of this mail server returned the message while it waited for the ATRN customer of "
-                + domain.asString() + " to collect it");
-        try {
-            store().remove(domain, key);
-        } catch (MessagingException e) {
-            throw new BouncedNotRemoved(e);
-        }
-        count.bounced++;
-        metricsProvider.get().bounced();
-        LOGGER.info("WebAdmin bounced parked message {} of {} to {}", key.asString(), domain.asString(),
-            mail.getMaybeSender().asString());
-    }
-
-    @FunctionalInterface
-    private interface StoreRead<T> {
-        T run() throws MessagingException;
-    }
-
-    @FunctionalInterface
-    private interface ClaimedChange<T> {
-        T run(DomainLease lease) throws MessagingException;
-    }
-
-    private <T> T read(StoreRead<T> reading) {
-        try {
-            return reading.run();
-        } catch (MessagingException e) {
-            LOGGER.error("WebAdmin could not read parked mail", e);
-            throw serverError("Could not read parked mail", e);
-        }
-    }
-
-    private <T> T underClaim(Request request, Domain domain, ClaimedChange<T> change) {
-        Optional<DomainLease> claim;
-        try {
-            claim = leases.claimAll(List.of(domain), DomainLeases.Purpose.WEBADMIN,
-                request.requestMethod() + " " + request.pathInfo());
-        } catch (RuntimeException e) {
-            LOGGER.error("WebAdmin could not claim {}", domain.asString(), e);
-            throw serverError("Could not claim " + domain.asString() + " (the claim store failed); nothing was changed", e);
-        }
-        if (claim.isEmpty()) {
-            throw busy(domain);
-        }
-        try (DomainLease lease = claim.get()) {
-            return change.run(lease);
-        } catch (MessagingException e) {
-            LOGGER.error("WebAdmin could not change the parked mail of {}", domain.asString(), e);
-            throw serverError("Could not change the parked mail of " + domain.asString(), e);
-        }
-    }
-
-    private static void checkStillHeld(DomainLease lease, Domain domain, String doneSoFar) {
-        if (!lease.held()) {
-            throw ErrorResponder.builder()
-                .statusCode(HttpStatus.CONFLICT_409)
-                .type(ErrorType.WRONG_STATE)
-                .message("Stopped after " + doneSoFar + ": the claim on " + domain.asString()
-                    + " could not be renewed, so another drainer may hold it now. Fix: repeat the request; it acts on what is left.")
+    /** The HTTP answer to a refusal: its status, and the fix the operator can apply. */
+    private HaltException error(Request request, Refused refused) {
+        String domain = AtrnConfiguration.normalizeDomain(request.params("domain")).map(Domain::asString)
+            .orElse(request.params("domain"));
+        if (refused instanceof ParkedMailOperations.BounceFailed) {
+            ParkedMailOperations.BounceFailed failed = (ParkedMailOperations.BounceFailed) refused;
+            String key = failed.key().asString();
+            String fix = failed.bouncedNotRemoved()
+                ? key + " was bounced but is still parked. Fix: DELETE it (bouncing it again would send a second DSN)"
+                : key + " and the rest stay parked. Fix: see in the James log why the '" + configuration.bounceProcessor()
+                    + "' processor refused it, then repeat the request";
+            return ErrorResponder.builder()
+                .statusCode(HttpStatus.INTERNAL_SERVER_ERROR_500)
+                .type(ErrorType.SERVER_ERROR)
+                .cause((Exception) refused.getCause())
+                .message(refused.getMessage() + ": " + fix + ".")
                 .haltError();
+        }
+        switch (refused.why()) {
+            case NO_SUCH_MAIL:
+                return ErrorResponder.builder()
+                    .statusCode(HttpStatus.NOT_FOUND_404)
+                    .type(ErrorType.NOT_FOUND)
+                    .message(refused.getMessage() + ". Fix: use a key listed by GET " + DOMAINS + "/" + domain + "/mails.")
+                    .haltError();
+            case BUSY:
+                return ErrorResponder.builder()
+                    .statusCode(HttpStatus.CONFLICT_409)
+                    .type(ErrorType.WRONG_STATE)
+                    .message(refused.getMessage() + "; nothing was changed. Fix: try again once that is done "
+                        + "(GET " + DOMAINS + "/" + domain + " shows who holds it).")
+                    .haltError();
+            case CLAIM_LOST:
+                return ErrorResponder.builder()
+                    .statusCode(HttpStatus.CONFLICT_409)
+                    .type(ErrorType.WRONG_STATE)
+                    .message(refused.getMessage() + ". Fix: repeat the request; it acts on what is left.")
+                    .haltError();
+            default:
+                return serverError(refused.getMessage(), (Exception) refused.getCause());
         }
     }
 
@@ -383,48 +251,6 @@ public class AtrnRoutes implements Routes {
                     + ". Fix: add ?action=bounce (the only action) to return the mail to its senders with a DSN.")
                 .haltError();
         }
-    }
-
-    private static HaltException noSuchMail(Domain domain, MailKey key) {
-        return ErrorResponder.builder()
-            .statusCode(HttpStatus.NOT_FOUND_404)
-            .type(ErrorType.NOT_FOUND)
-            .message("No parked message " + key.asString() + " for " + domain.asString()
-                + " (delivered, bounced or removed meanwhile?). Fix: use a key listed by GET " + DOMAINS + "/"
-                + domain.asString() + "/mails.")
-            .haltError();
-    }
-
-    private HaltException busy(Domain domain) {
-        String who = leases.busyText(domain).orElse("busy");
-        return ErrorResponder.builder()
-            .statusCode(HttpStatus.CONFLICT_409)
-            .type(ErrorType.WRONG_STATE)
-            .message(domain.asString() + " is " + who + "; nothing was changed. Fix: try again once that is done "
-                + "(GET " + DOMAINS + "/" + domain.asString() + " shows who holds it).")
-            .haltError();
-    }
-
-    /** The DSN went out but the message is still parked: bouncing it again would send a second DSN. */
-    private static final class BouncedNotRemoved extends MessagingException {
-        BouncedNotRemoved(MessagingException cause) {
-            super("bounced, but could not be removed: " + cause.getMessage(), cause);
-        }
-    }
-
-    private HaltException bounceFailed(Domain domain, MailKey key, BounceCount count, Exception e) {
-        LOGGER.error("WebAdmin could not bounce parked message {} of {}", key.asString(), domain.asString(), e);
-        String fix = e instanceof BouncedNotRemoved
-            ? key.asString() + " was bounced but is still parked. Fix: DELETE it (bouncing it again would send a second DSN)"
-            : key.asString() + " and the rest stay parked. Fix: see in the James log why the '" + configuration.bounceProcessor()
-                + "' processor refused it, then repeat the request";
-        return ErrorResponder.builder()
-            .statusCode(HttpStatus.INTERNAL_SERVER_ERROR_500)
-            .type(ErrorType.SERVER_ERROR)
-            .cause(e)
-            .message("Stopped at " + key.asString() + " of " + domain.asString() + " after " + count.describe() + ": "
-                + fix + ".")
-            .haltError();
     }
 
     private static HaltException serverError(String message, Exception e) {

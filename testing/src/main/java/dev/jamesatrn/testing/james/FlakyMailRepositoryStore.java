@@ -18,7 +18,7 @@ import org.apache.james.mailrepository.api.Protocol;
 import org.apache.james.mailrepository.memory.MemoryMailRepositoryStore;
 import org.apache.mailet.Mail;
 
-import dev.jamesatrn.mailets.ParkedNames;
+import dev.jamesatrn.store.ParkedNames;
 
 /**
  * James's own repository store with three switches: while {@link #FAILING} is set, reading the
