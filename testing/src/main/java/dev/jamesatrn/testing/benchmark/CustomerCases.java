@@ -109,59 +109,90 @@ final class CustomerCases {
                     JamesLayout.replace(conf.getParent(), "mailetcontainer.xml", "<mailet match=\"All\" class=\"LocalDelivery\"/>",
                         "<mailet match=\"All\" class=\"ToRepository\"><repositoryPath>file://" + STORE + "</repositoryPath></mailet>");
                 })) {
-            Measure measure = new Measure(provider, providerPorts, customer, ports, work, message);
-            waitFor(Duration.ofMinutes(2), () -> measure.lastPoll().map(poll -> !poll.polling()).orElse(false));
-            int warmup = Math.min(settings.warmup, settings.messages);
-            if (warmup > 0) {
-                measure.inbound(warmup);
-                measure.pulled(warmup);
-                // none for fetchmail: a C program, and the customer's inbound path it relays into is warm now
-                report.note("Customer warm-up: " + warmup + " messages each over the customer's inbound SMTP and by native pull"
-                    + " before anything was measured.");
+            Optional<String[]> cpus = cpuHalves();
+            if (cpus.isPresent()) {
+                ProcProbes.pin(customer.pid(), cpus.get()[0]);
+                ProcProbes.pin(provider.pid(), cpus.get()[1]);
+                report.note("Customer case: the customer James (and fetchmail) ran on CPUs " + cpus.get()[0] + ", the provider James on "
+                    + cpus.get()[1] + " (taskset), as on two machines; unpinned, the provider's work per pulled message competes with"
+                    + " the customer's for the same cores, which inbound SMTP from the benchmark's free sender never does.");
+            } else {
+                report.note("Customer case: not pinned to CPUs (taskset missing or one CPU): the provider James shares the customer's cores.");
             }
-            List<Received> inbound = new ArrayList<>();
-            List<Received> pulled = new ArrayList<>();
-            List<Received> relayed = new ArrayList<>();
-            Optional<Path> recording = Optional.ofNullable(System.getProperty("bench.jfr")).map(Path::of);
-            for (int round = 0; round < settings.rounds; round++) {
-                boolean profiled = round == 0 && recording.isPresent();
-                inbound.add(profiled ? recorded(customer, recording.get(), "inbound", () -> measure.inbound(settings.messages))
-                    : measure.inbound(settings.messages));
-                pulled.add(profiled ? recorded(customer, recording.get(), "pull", () -> measure.pulled(settings.messages))
-                    : measure.pulled(settings.messages));
-                if (fetchmail) {
-                    relayed.add(measure.fetchmail(settings.messages));
+            try {
+                measureAll(provider, providerPorts, customer, ports, work, message, fetchmail, cpus.map(halves -> halves[0]));
+            } finally {
+                if (cpus.isPresent()) {
+                    ProcProbes.pin(provider.pid(), "0-" + (Runtime.getRuntime().availableProcessors() - 1));
                 }
             }
-            String of = settings.ofRounds();
-            Received in = middle(inbound);
-            Received pull = middle(pulled);
-            report.row("Customer James: inbound SMTP stored by its mailet container" + of, rate(in.perSecond()), "last 250: " + rate(in.sessionPerSecond()),
-                "1 connection, " + settings.messages + " messages, as the ATRN provider's inbound row");
-            report.row("Customer James: native ODMR pull (ATRN) stored by its mailet container" + of, rate(pull.perSecond()),
-                "last 250: " + rate(pull.sessionPerSecond()), "one poll asked for through WebAdmin, plain ODMR port");
-            report.row("ratio native pull / customer inbound", ratio(pull.perSecond() / in.perSecond()),
-                "last 250: " + ratio(pull.sessionPerSecond() / in.sessionPerSecond()), "target >= 0.9");
-            report.row("customer James CPU per message, inbound / native pull", cpuMillis(in) + " / " + cpuMillis(pull),
-                "ratio " + ratio(pull.customerCpuMillis() / in.customerCpuMillis()),
-                "median rounds; the provider James, on the same cores, adds " + cpuMillis(pull.providerCpuMillis()) + " per pulled message");
-            String rounds = "Customer rounds (inbound / native pull" + (fetchmail ? " / fetchmail" : "")
-                + ", msg/s until stored): " + IntStream.range(0, settings.rounds)
-                .mapToObj(i -> rate(inbound.get(i).perSecond()) + " / " + rate(pulled.get(i).perSecond())
-                    + (fetchmail ? " / " + rate(relayed.get(i).perSecond()) : ""))
-                .collect(Collectors.joining("; ")) + ".";
-            if (fetchmail) {
-                Received relay = middle(relayed);
-                report.row("Customer James: fetchmail --protocol odmr relaying into its SMTP port" + of, rate(relay.perSecond()),
-                    "last 250: " + rate(relay.sessionPerSecond()), measure.fetchmailVersion() + ", same provider, same messages");
-                report.row("ratio native pull / fetchmail", ratio(pull.perSecond() / relay.perSecond()),
-                    "last 250: " + ratio(pull.sessionPerSecond() / relay.sessionPerSecond()), "target >= 1.5");
-            }
-            report.note(rounds);
-            report.note("Customer CPU per message, median round (ms, customer James / provider James, from /proc/PID/stat): inbound "
-                + cpu(in) + ", native pull " + cpu(pull) + (fetchmail ? ", fetchmail " + cpu(middle(relayed)) : "")
-                + " (fetchmail's own CPU not counted).");
         }
+    }
+
+    /** CPUs for the customer (first half) and the provider (second half), when taskset can bind them. */
+    private static Optional<String[]> cpuHalves() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        if (cpus < 2 || !Files.isExecutable(Path.of("/usr/bin/taskset"))) {
+            return Optional.empty();
+        }
+        int half = cpus / 2;
+        return Optional.of(new String[] {"0-" + (half - 1), half + "-" + (cpus - 1)});
+    }
+
+    private void measureAll(JamesProcess provider, JamesProcess.Ports providerPorts, JamesProcess customer, JamesProcess.Ports ports,
+                            Path work, byte[] message, boolean fetchmail, Optional<String> customerCpus) throws Exception {
+        Measure measure = new Measure(provider, providerPorts, customer, ports, work, message, customerCpus);
+        waitFor(Duration.ofMinutes(2), () -> measure.lastPoll().map(poll -> !poll.polling()).orElse(false));
+        int warmup = Math.min(settings.warmup, settings.messages);
+        if (warmup > 0) {
+            measure.inbound(warmup);
+            measure.pulled(warmup);
+            // none for fetchmail: a C program, and the customer's inbound path it relays into is warm now
+            report.note("Customer warm-up: " + warmup + " messages each over the customer's inbound SMTP and by native pull"
+                + " before anything was measured.");
+        }
+        List<Received> inbound = new ArrayList<>();
+        List<Received> pulled = new ArrayList<>();
+        List<Received> relayed = new ArrayList<>();
+        Optional<Path> recording = Optional.ofNullable(System.getProperty("bench.jfr")).map(Path::of);
+        for (int round = 0; round < settings.rounds; round++) {
+            boolean profiled = round == 0 && recording.isPresent();
+            inbound.add(profiled ? recorded(customer, recording.get(), "inbound", () -> measure.inbound(settings.messages))
+                : measure.inbound(settings.messages));
+            pulled.add(profiled ? recorded(customer, recording.get(), "pull", () -> measure.pulled(settings.messages))
+                : measure.pulled(settings.messages));
+            if (fetchmail) {
+                relayed.add(measure.fetchmail(settings.messages));
+            }
+        }
+        String of = settings.ofRounds();
+        Received in = middle(inbound);
+        Received pull = middle(pulled);
+        report.row("Customer James: inbound SMTP stored by its mailet container" + of, rate(in.perSecond()), "last 250: " + rate(in.sessionPerSecond()),
+            "1 connection, " + settings.messages + " messages, as the ATRN provider's inbound row");
+        report.row("Customer James: native ODMR pull (ATRN) stored by its mailet container" + of, rate(pull.perSecond()),
+            "last 250: " + rate(pull.sessionPerSecond()), "one poll asked for through WebAdmin, plain ODMR port");
+        report.row("ratio native pull / customer inbound", ratio(pull.perSecond() / in.perSecond()),
+            "last 250: " + ratio(pull.sessionPerSecond() / in.sessionPerSecond()), "target >= 0.9");
+        report.row("customer James CPU per message, inbound / native pull", cpuMillis(in) + " / " + cpuMillis(pull),
+            "ratio " + ratio(pull.customerCpuMillis() / in.customerCpuMillis()),
+            "median rounds; the provider James adds " + cpuMillis(pull.providerCpuMillis()) + " per pulled message");
+        String rounds = "Customer rounds (inbound / native pull" + (fetchmail ? " / fetchmail" : "")
+            + ", msg/s until stored): " + IntStream.range(0, settings.rounds)
+            .mapToObj(i -> rate(inbound.get(i).perSecond()) + " / " + rate(pulled.get(i).perSecond())
+                + (fetchmail ? " / " + rate(relayed.get(i).perSecond()) : ""))
+            .collect(Collectors.joining("; ")) + ".";
+        if (fetchmail) {
+            Received relay = middle(relayed);
+            report.row("Customer James: fetchmail --protocol odmr relaying into its SMTP port" + of, rate(relay.perSecond()),
+                "last 250: " + rate(relay.sessionPerSecond()), measure.fetchmailVersion() + ", same provider, same messages");
+            report.row("ratio native pull / fetchmail", ratio(pull.perSecond() / relay.perSecond()),
+                "last 250: " + ratio(pull.sessionPerSecond() / relay.sessionPerSecond()), "target >= 1.5");
+        }
+        report.note(rounds);
+        report.note("Customer CPU per message, median round (ms, customer James / provider James, from /proc/PID/stat): inbound "
+            + cpu(in) + ", native pull " + cpu(pull) + (fetchmail ? ", fetchmail " + cpu(middle(relayed)) : "")
+            + " (fetchmail's own CPU not counted).");
     }
 
     /** A measurement whose customer James is recorded by Flight Recorder into {@code <bench.jfr>-customer-<what>.jfr}. */
@@ -204,9 +235,11 @@ final class CustomerCases {
         private final JamesProcess.Ports ports;
         private final Path work;
         private final byte[] message;
+        private final Optional<String> customerCpus;
 
         Measure(JamesProcess provider, JamesProcess.Ports providerPorts, JamesProcess customer, JamesProcess.Ports ports, Path work,
-                byte[] message) {
+                byte[] message, Optional<String> customerCpus) {
+            this.customerCpus = customerCpus;
             this.provider = provider;
             this.providerPorts = providerPorts;
             this.customer = customer;
@@ -252,7 +285,7 @@ final class CustomerCases {
             long[] cpu = cpuTicks();
             long start = System.nanoTime();
             Fetchmail.Run run = Fetchmail.pollQuietly(home, providerPorts.odmr(), "customer", Traffic.SECRET, DOMAIN, ports.inbound(),
-                Duration.ofMinutes(30));
+                Duration.ofMinutes(30), customerCpus);
             long sessionEnd = System.nanoTime();
             if (run.exitCode() != 0) {
                 throw new IllegalStateException("fetchmail ended with " + run.exitCode() + ": " + run.output());

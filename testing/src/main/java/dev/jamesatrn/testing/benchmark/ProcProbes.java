@@ -57,6 +57,18 @@ final class ProcProbes {
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
+    /**
+     * Binds every thread of a process to {@code cpus} (taskset's list syntax, e.g. "0" or "2-3");
+     * threads it starts later inherit it from their creator.
+     */
+    static void pin(long pid, String cpus) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder("taskset", "-a", "-cp", cpus, String.valueOf(pid)).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) {
+            throw new IOException("taskset -a -cp " + cpus + " " + pid + " failed: " + output);
+        }
+    }
+
     /** A diagnostic command to the James JVM (Flight Recorder for {@code bench.jfr}). */
     static void jcmd(long pid, String... arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),

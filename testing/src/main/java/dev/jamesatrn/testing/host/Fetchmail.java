@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,16 +51,17 @@ public final class Fetchmail {
 
     /**
      * One poll for the benchmark: no --verbose (its output would cost fetchmail time per line),
-     * up to {@code limit}.
+     * up to {@code limit}, on {@code cpus} (taskset's list syntax) when given.
      */
     public static Run pollQuietly(Path home, int odmrPort, String login, String secret, String domains, int smtpPort,
-                                  Duration limit) throws Exception {
-        return run(home, rc("127.0.0.1", odmrPort, "", login, secret, domains, smtpPort), false, limit);
+                                  Duration limit, Optional<String> cpus) throws Exception {
+        return run(home, rc("127.0.0.1", odmrPort, "", login, secret, domains, smtpPort), false, limit, cpus);
     }
 
     private static Run poll(Path home, String provider, int odmrPort, String tlsOptions, String login, String secret,
                             String domains, int smtpPort) throws Exception {
-        return run(home, rc(provider, odmrPort, tlsOptions, login, secret, domains, smtpPort), true, Duration.ofSeconds(120));
+        return run(home, rc(provider, odmrPort, tlsOptions, login, secret, domains, smtpPort), true, Duration.ofSeconds(120),
+            Optional.empty());
     }
 
     private static String rc(String provider, int odmrPort, String tlsOptions, String login, String secret, String domains,
@@ -71,12 +73,14 @@ public final class Fetchmail {
             + " smtphost 127.0.0.1/" + smtpPort + "\n";
     }
 
-    private static Run run(Path home, String rcLine, boolean verbose, Duration limit) throws Exception {
+    private static Run run(Path home, String rcLine, boolean verbose, Duration limit, Optional<String> cpus) throws Exception {
         Path rc = home.resolve("fetchmailrc");
         Files.writeString(rc, rcLine);
         // fetchmail refuses an rc file others can read
         Files.setPosixFilePermissions(rc, PosixFilePermissions.fromString("rw-------"));
-        List<String> command = new ArrayList<>(List.of(BINARY.toString(), "--fetchmailrc", rc.toString(), "--nodetach", "--nosyslog"));
+        List<String> command = new ArrayList<>();
+        cpus.ifPresent(list -> command.addAll(List.of("taskset", "-c", list)));
+        command.addAll(List.of(BINARY.toString(), "--fetchmailrc", rc.toString(), "--nodetach", "--nosyslog"));
         if (verbose) {
             command.add("--verbose");
         }
