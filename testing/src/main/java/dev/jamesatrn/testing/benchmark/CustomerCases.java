@@ -74,9 +74,9 @@ final class CustomerCases {
      * One measurement: time to the last message's 250 (end of the session) and to the last in the
      * customer's store; CPU time of each James per message over the latter (clock ticks of 10 ms, from /proc).
      */
-    private record Received(Duration toSessionEnd, Duration toMailbox, int count, double customerCpuMillis, double providerCpuMillis) {
+    private record Received(Duration toSessionEnd, Duration toStored, int count, double customerCpuMillis, double providerCpuMillis) {
         double perSecond() {
-            return count / seconds(toMailbox);
+            return count / seconds(toStored);
         }
 
         double sessionPerSecond() {
@@ -274,7 +274,7 @@ final class CustomerCases {
                 throw new IllegalStateException("the customer's poll ended " + poll + ", expected RECEIVED with " + count + " messages");
             }
             // James's own measure of the session (from its start to the provider's QUIT), not a 50 ms sample
-            return new Received(Duration.ofMillis(poll.durationMillis()), received.toMailbox(), count, received.customerCpuMillis(),
+            return new Received(Duration.ofMillis(poll.durationMillis()), received.toStored(), count, received.customerCpuMillis(),
                 received.providerCpuMillis());
         }
 
