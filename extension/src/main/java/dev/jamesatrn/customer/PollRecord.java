@@ -94,11 +94,6 @@ public final class PollRecord {
         return result().map(Enum::name).orElse(SKIPPED);
     }
 
-    /** Reply, messages, bytes and error of the poll, texts made safe. */
-    public PollOutcome outcome() {
-        return outcome;
-    }
-
     public Optional<String> reply() {
         return outcome.reply();
     }
