@@ -38,8 +38,8 @@ public final class PollRecord {
     private final boolean skipped;
 
     private PollRecord(Trigger trigger, PollOutcome outcome, boolean skipped) {
-        this.trigger = trigger;
-        this.outcome = outcome;
+        this.trigger = Objects.requireNonNull(trigger);
+        this.outcome = Objects.requireNonNull(outcome);
         this.skipped = skipped;
     }
 
