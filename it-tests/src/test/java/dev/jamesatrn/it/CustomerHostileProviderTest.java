@@ -244,7 +244,7 @@ class CustomerHostileProviderTest {
             PollOutcome outcome = poll(provider.port());
 
             assertThat(outcome.result()).isEqualTo(Result.FAILED);
-            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("more than 100 lines"));
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("went past 100 lines"));
         }
     }
 

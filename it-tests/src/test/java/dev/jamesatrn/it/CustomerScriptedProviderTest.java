@@ -215,7 +215,7 @@ class CustomerScriptedProviderTest {
             PollOutcome outcome = poll(provider.port(), List.of("customer.example"), STEP);
 
             assertThat(outcome.result()).isEqualTo(Result.FAILED);
-            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("unparseable reply line"));
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("unparseable reply to"));
         }
 
         List<String> replies = new CopyOnWriteArrayList<>();
