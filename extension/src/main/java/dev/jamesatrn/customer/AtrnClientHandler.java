@@ -28,6 +28,9 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.concurrent.Future;
 
+import dev.jamesatrn.smtp.ReplyReader;
+import dev.jamesatrn.smtp.SmtpPeer;
+
 /**
  * The client phase of an ODMR poll (RFC 2645 section 5), on the Netty event loop and never
  * blocking it: greeting, EHLO, STARTTLS and EHLO again, AUTH, ATRN. Every step waits for its
@@ -74,7 +77,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
     private final long startNanos = System.nanoTime();
     private final CompletableFuture<PollOutcome> outcome = new CompletableFuture<>();
     private final String peer;
-    private ProviderReply.Assembler assembler = new ProviderReply.Assembler();
+    private ReplyReader.Assembler assembler = new ReplyReader.Assembler();
     private Step step = Step.GREETING;
     private boolean tls;
     private AuthExchange auth;
@@ -135,9 +138,9 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         }
         Optional<ProviderReply> reply;
         try {
-            reply = assembler.add(line);
-        } catch (ProviderReply.Malformed e) {
-            fail(ctx, Result.FAILED, peer + " sent " + e.getMessage() + " while we waited for its reply to " + step.what);
+            reply = assembler.add(line, step.what, peer).map(ProviderReply::new);
+        } catch (SmtpPeer.Broken e) {
+            fail(ctx, Result.FAILED, e.getMessage());
             return;
         }
         if (reply.isPresent()) {
@@ -361,7 +364,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
     private void await(ChannelHandlerContext ctx, Step next, Duration timeout) {
         cancelTimer();
         step = next;
-        assembler = new ProviderReply.Assembler();
+        assembler = new ReplyReader.Assembler();
         timer = ctx.executor().schedule(() -> {
             if (step == next) {
                 fail(ctx, Result.FAILED, "no reply to " + next.what + " from " + peer + " within " + seconds(timeout));
@@ -451,7 +454,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
             return "timed out";
         }
         String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return ProviderReply.excerpt(message);
+        return SmtpPeer.abbreviate(message);
     }
 
     private static String seconds(Duration timeout) {

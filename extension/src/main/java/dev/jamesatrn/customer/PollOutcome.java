@@ -89,6 +89,24 @@ public final class PollOutcome {
     }
 
     @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof PollOutcome)) {
+            return false;
+        }
+        PollOutcome other = (PollOutcome) o;
+        return messages == other.messages && bytes == other.bytes && provider.equals(other.provider) && started.equals(other.started)
+            && took.equals(other.took) && result == other.result && reply.equals(other.reply) && error.equals(other.error);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(provider, started, took, result, reply, messages, bytes, error);
+    }
+
+    @Override
     public String toString() {
         return "PollOutcome{" + provider + " " + result + " reply=" + reply.orElse("-") + " messages=" + messages
             + " bytes=" + bytes + " error=" + error.orElse("-") + " took=" + took.toMillis() + "ms}";

@@ -6,6 +6,8 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.jamesatrn.config.SettingReader;
+
 /**
  * One poll as the scheduler records it: the {@link PollOutcome} of a session, or a poll skipped
  * because another node holds the provider's claim. Texts from the provider or the network are
@@ -26,54 +28,44 @@ public final class PollRecord {
     private static final int MAX_TEXT = 512;
     private static final int SHORTEST_SECRET_REDACTED = 4;
 
-    private final String provider;
     private final Trigger trigger;
-    private final Instant startedAt;
-    private final Duration took;
-    private final Optional<PollOutcome.Result> result;
-    private final Optional<String> reply;
-    private final int messages;
-    private final long bytes;
-    private final Optional<String> error;
+    /**
+     * The session's outcome with its texts made safe, timed by the scheduler (claim included). A
+     * skipped poll holds TRY_LATER (polled again after the interval, no back-off) and why it was
+     * skipped, and reports no result.
+     */
+    private final PollOutcome outcome;
+    private final boolean skipped;
 
-    private PollRecord(String provider, Trigger trigger, Instant startedAt, Duration took, Optional<PollOutcome.Result> result,
-                       Optional<String> reply, int messages, long bytes, Optional<String> error) {
-        this.provider = provider;
-        this.trigger = trigger;
-        this.startedAt = startedAt;
-        this.took = took;
-        this.result = result;
-        this.reply = reply;
-        this.messages = messages;
-        this.bytes = bytes;
-        this.error = error;
+    private PollRecord(Trigger trigger, PollOutcome outcome, boolean skipped) {
+        this.trigger = Objects.requireNonNull(trigger);
+        this.outcome = Objects.requireNonNull(outcome);
+        this.skipped = skipped;
     }
 
     static PollRecord of(Provider provider, Trigger trigger, Instant startedAt, Duration took, PollOutcome outcome) {
-        return new PollRecord(provider.name(), trigger, startedAt, took, Optional.of(outcome.result()),
+        return new PollRecord(trigger, new PollOutcome(provider.name(), startedAt, took, outcome.result(),
             outcome.reply().map(text -> safe(text, provider.secret())), outcome.messages(), outcome.bytes(),
-            outcome.error().map(text -> safe(text, provider.secret())));
+            outcome.error().map(text -> safe(text, provider.secret()))), false);
     }
 
     static PollRecord skippedPoll(Provider provider, Trigger trigger, Instant startedAt, Duration took, Optional<String> holder) {
-        return new PollRecord(provider.name(), trigger, startedAt, took, Optional.empty(), Optional.empty(), 0, 0,
-            Optional.of(safe("another node polls this provider now (claim held by " + holder.orElse("an owner the claim store "
-                + "did not name") + ")", provider.secret())));
+        return new PollRecord(trigger, new PollOutcome(provider.name(), startedAt, took, PollOutcome.Result.TRY_LATER,
+            Optional.empty(), 0, 0, Optional.of(safe("another node polls this provider now (claim held by "
+                + holder.orElse("an owner the claim store did not name") + ")", provider.secret()))), true);
     }
 
     /** One line, printable, at most {@value #MAX_TEXT} characters, the secret replaced by ***. */
     static String safe(String text, String secret) {
         String redacted = secret.length() >= SHORTEST_SECRET_REDACTED ? text.replace(secret, "***") : text;
         StringBuilder out = new StringBuilder();
-        redacted.codePoints().forEach(c -> out.appendCodePoint(Character.isISOControl(c)
-            || Character.getType(c) == Character.FORMAT || Character.getType(c) == Character.LINE_SEPARATOR
-            || Character.getType(c) == Character.PARAGRAPH_SEPARATOR ? ' ' : c));
+        redacted.codePoints().forEach(c -> out.appendCodePoint(SettingReader.unprintable(c) ? ' ' : c));
         String line = out.toString().trim();
         return line.length() <= MAX_TEXT ? line : line.substring(0, MAX_TEXT) + "...";
     }
 
     public String provider() {
-        return provider;
+        return outcome.provider();
     }
 
     public Trigger trigger() {
@@ -81,41 +73,41 @@ public final class PollRecord {
     }
 
     public Instant startedAt() {
-        return startedAt;
+        return outcome.started();
     }
 
     public Duration took() {
-        return took;
+        return outcome.took();
     }
 
     /** Empty when the poll was skipped (the claim was held elsewhere). */
     public Optional<PollOutcome.Result> result() {
-        return result;
+        return skipped ? Optional.empty() : Optional.of(outcome.result());
     }
 
     public boolean skipped() {
-        return result.isEmpty();
+        return skipped;
     }
 
     /** The result's name, or SKIPPED. */
     public String resultName() {
-        return result.map(Enum::name).orElse(SKIPPED);
+        return result().map(Enum::name).orElse(SKIPPED);
     }
 
     public Optional<String> reply() {
-        return reply;
+        return outcome.reply();
     }
 
     public int messages() {
-        return messages;
+        return outcome.messages();
     }
 
     public long bytes() {
-        return bytes;
+        return outcome.bytes();
     }
 
     public Optional<String> error() {
-        return error;
+        return outcome.error();
     }
 
     /**
@@ -123,9 +115,9 @@ public final class PollRecord {
      * nothing. {@code next} is when the following poll is due (after the interval or the back-off).
      */
     String logLine(Optional<Instant> next) {
-        return "ATRN customer poll: provider=" + provider + " trigger=" + trigger.label() + " result=" + resultName()
-            + " reply=" + quoted(reply) + " messages=" + messages + " bytes=" + bytes + " duration=" + took.toMillis() + "ms"
-            + " error=" + quoted(error) + " next=" + next.map(Instant::toString).orElse("-");
+        return "ATRN customer poll: provider=" + provider() + " trigger=" + trigger.label() + " result=" + resultName()
+            + " reply=" + quoted(reply()) + " messages=" + messages() + " bytes=" + bytes() + " duration=" + took().toMillis()
+            + "ms error=" + quoted(error()) + " next=" + next.map(Instant::toString).orElse("-");
     }
 
     private static String quoted(Optional<String> text) {
@@ -141,14 +133,12 @@ public final class PollRecord {
             return false;
         }
         PollRecord other = (PollRecord) o;
-        return messages == other.messages && bytes == other.bytes && provider.equals(other.provider) && trigger == other.trigger
-            && startedAt.equals(other.startedAt) && took.equals(other.took) && result.equals(other.result)
-            && reply.equals(other.reply) && error.equals(other.error);
+        return trigger == other.trigger && skipped == other.skipped && outcome.equals(other.outcome);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(provider, trigger, startedAt, took, result, reply, messages, bytes, error);
+        return Objects.hash(trigger, outcome, skipped);
     }
 
     @Override

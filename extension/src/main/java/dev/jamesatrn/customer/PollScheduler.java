@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
 import com.google.common.collect.ImmutableList;
 
 import dev.jamesatrn.claims.DomainClaimStore;
+import dev.jamesatrn.config.SettingReader;
 import dev.jamesatrn.core.DaemonThreads;
 
 /**
@@ -142,7 +143,7 @@ public class PollScheduler {
         }
         LOGGER.info("ODMR customer: polling {}", configuration.providers().stream()
             .map(p -> p.name() + " (" + p.host() + ":" + p.port() + " " + p.tls().name().toLowerCase(Locale.ROOT) + ", every "
-                + CustomerConfiguration.shortest(p.pollInterval()) + ")")
+                + SettingReader.shortest(p.pollInterval()) + ")")
             .collect(Collectors.joining(", ")));
         synchronized (this) {
             for (Slot slot : slots.values()) {

@@ -2,23 +2,25 @@ package dev.jamesatrn.smtp;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import dev.jamesatrn.smtp.SmtpPeer.Broken;
 import dev.jamesatrn.smtp.SmtpPeer.Reply;
 
 /**
- * Assembles the lines a peer sends into SMTP replies (RFC 5321 section 4.2) for every
- * {@link SmtpPeer}: the reversed ATRN session and the new connection after ETRN. The one place
- * that checks a reply's shape and bounds its size, so a peer that never ends a multi-line reply
- * (an endless {@code 250-} stream) ends the session instead of filling the heap.
+ * Assembles the lines a peer sends into SMTP replies (RFC 5321 section 4.2), for every
+ * connection where we are the client: the reversed ATRN session, the new connection after ETRN
+ * (both {@link SmtpPeer}), and the customer role's session with its provider. The one place that
+ * checks a reply's shape and bounds its size, so a peer that never ends a multi-line reply (an
+ * endless {@code 250-} stream) ends the session instead of filling the heap.
  */
-final class ReplyReader {
+public final class ReplyReader {
     /**
      * RFC 5321 section 4.5.3.1.5 allows 512 octets a reply line; a real EHLO reply has a dozen
      * lines. Far above anything legitimate, far below what hurts a server.
      */
-    static final int MAX_LINES = 100;
-    static final int MAX_CHARS = 64 * 1024;
+    public static final int MAX_LINES = 100;
+    public static final int MAX_CHARS = 64 * 1024;
 
     /** Where reply lines come from: the next one without its line ending, or why there is none. */
     interface LineSource {
@@ -29,14 +31,26 @@ final class ReplyReader {
     }
 
     /**
-     * One complete reply. {@code peer} names the far end in error texts ("the customer",
-     * "mx.example:25"); only a bounded excerpt of what it sent ever goes into them.
+     * One complete reply, pulled line by line. {@code peer} names the far end in error texts
+     * ("the customer", "mx.example:25"); only a bounded excerpt of what it sent ever goes into them.
      */
     static Reply read(LineSource source, String awaiting, String peer) throws Broken {
-        List<String> lines = new ArrayList<>();
-        long chars = 0;
+        Assembler assembler = new Assembler();
         while (true) {
-            String line = source.next();
+            Optional<Reply> reply = assembler.add(source.next(), awaiting, peer);
+            if (reply.isPresent()) {
+                return reply.get();
+            }
+        }
+    }
+
+    /** The same, for a peer whose lines are pushed to us (a Netty handler): one line at a time. */
+    public static final class Assembler {
+        private final List<String> lines = new ArrayList<>();
+        private long chars;
+
+        /** The complete reply, or empty while more lines are due; ready for the next reply after one. */
+        public Optional<Reply> add(String line, String awaiting, String peer) throws Broken {
             if (!SmtpPeer.wellFormedReplyLine(line)) {
                 throw new Broken("unparseable reply to " + awaiting + " from " + peer + ": " + SmtpPeer.abbreviate(line));
             }
@@ -51,8 +65,12 @@ final class ReplyReader {
             }
             lines.add(line);
             if (line.length() == 3 || line.charAt(3) == ' ') {
-                return new Reply(Integer.parseInt(line.substring(0, 3)), List.copyOf(lines));
+                Reply reply = new Reply(Integer.parseInt(line.substring(0, 3)), List.copyOf(lines));
+                lines.clear();
+                chars = 0;
+                return Optional.of(reply);
             }
+            return Optional.empty();
         }
     }
 }

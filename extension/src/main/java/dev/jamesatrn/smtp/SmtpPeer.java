@@ -121,7 +121,7 @@ public interface SmtpPeer {
     }
 
     /** For logs and error texts: printable ASCII, at most 200 characters. */
-    static String abbreviate(String text) {
+    public static String abbreviate(String text) {
         return abbreviate(text, 200);
     }
 
@@ -133,7 +133,7 @@ public interface SmtpPeer {
     }
 
     /** Checks one reply line's shape (RFC 5321 section 4.2): three digits, then space, dash or nothing. */
-    static boolean wellFormedReplyLine(String line) {
+    public static boolean wellFormedReplyLine(String line) {
         return line.length() >= 3 && Character.isDigit(line.charAt(0)) && Character.isDigit(line.charAt(1))
             && Character.isDigit(line.charAt(2)) && (line.length() == 3 || line.charAt(3) == ' ' || line.charAt(3) == '-');
     }

@@ -19,7 +19,7 @@ import com.google.common.base.Throwables;
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.JamesLayout;
 
-/** A broken conf/atrn.xml must stop James at start, saying which file, which key, and the fix. */
+/** A broken conf/atrn.xml (or conf/atrn-customer.xml) must stop James at start, saying which file, which key, and the fix. */
 class BrokenConfigurationTest {
     private static void layOut(Path workingDirectory) {
         JamesLayout.create(workingDirectory, Map.of(
@@ -114,5 +114,19 @@ class BrokenConfigurationTest {
 
         assertThat(message).contains("conf/atrn.xml: key 'repositoryUrlPrefix': 'var/mail/atrn/' is not a mail repository URL")
             .contains("Fix: use protocol://path/");
+    }
+
+    @Test
+    void aCustomerProviderInPlaintextWithoutOptInAndAnUnknownKeyStopJames(@TempDir Path workingDirectory) throws Exception {
+        layOut(workingDirectory);
+        Files.writeString(workingDirectory.resolve("conf/atrn-customer.xml"), "<atrncustomer><provider name=\"upstream\">"
+            + "<host>odmr.provider.example</host><tls>none</tls><login>customer</login><secret>s3cret</secret>"
+            + "<pollIntervall>5m</pollIntervall></provider></atrncustomer>");
+
+        assertThat(startFailure(workingDirectory))
+            .contains("conf/atrn-customer.xml: key 'provider.pollIntervall': unknown key")
+            .contains("conf/atrn-customer.xml: key 'provider.tls': provider 'upstream': 'none' sends the AUTH exchange")
+            .contains("Fix: use <tls>starttls</tls> or <tls>implicit</tls>")
+            .doesNotContain("s3cret");
     }
 }

@@ -1,6 +1,6 @@
 package dev.jamesatrn.it;
 
-import static dev.jamesatrn.it.CustomerJames.ALICE;
+import static dev.jamesatrn.testing.james.CustomerJames.ALICE;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,10 +20,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.apache.james.GuiceJamesServer;
-import org.apache.james.JamesServerExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -32,7 +28,9 @@ import dev.jamesatrn.customer.PollOutcome;
 import dev.jamesatrn.customer.PollOutcome.Result;
 import dev.jamesatrn.customer.Provider;
 
+import dev.jamesatrn.testing.james.CustomerJames;
 import dev.jamesatrn.testing.smtp.Messages;
+import dev.jamesatrn.testing.smtp.ScriptedProvider;
 import dev.jamesatrn.testing.smtp.Wire;
 
 /**
@@ -43,28 +41,13 @@ import dev.jamesatrn.testing.smtp.Wire;
  */
 class CustomerHostileProviderTest {
     private static final int IDLE_SECONDS = 3;
-    private static final CustomerJames CUSTOMER = new CustomerJames(IDLE_SECONDS);
+    @RegisterExtension
+    static final CustomerJames CUSTOMER = new CustomerJames(IDLE_SECONDS);
     private static final Duration STEP = Duration.ofSeconds(10);
     private static final String CHALLENGE = Base64.getEncoder().encodeToString("<1.2@provider.test>".getBytes(US_ASCII));
 
-    @RegisterExtension
-    static JamesServerExtension james = CUSTOMER.extension();
-
-    private static GuiceJamesServer server;
-
-    @BeforeAll
-    static void mailboxes(GuiceJamesServer jamesServer) throws Exception {
-        server = jamesServer;
-        CustomerJames.addLocalMailboxes(server);
-    }
-
-    @AfterAll
-    static void closePoller() {
-        server.getProbe(CustomerProbe.class).closePoller();
-    }
-
     private static PollOutcome poll(int port, Provider.Tls tls, Duration timeout) throws Exception {
-        return server.getProbe(CustomerProbe.class).poller().poll(CustomerJames.provider("hostile", port, tls,
+        return CUSTOMER.poll(CustomerJames.provider("hostile", port, tls,
             Provider.Trust.JVM_DEFAULT, "customer", "customer-secret", Provider.Mechanism.CRAM_MD5, List.of("customer.example"),
             timeout));
     }
@@ -80,7 +63,7 @@ class CustomerHostileProviderTest {
             Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP, maxReceiveTime);
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return server.getProbe(CustomerProbe.class).poller().poll(provider);
+                return CUSTOMER.poll(provider);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -88,7 +71,7 @@ class CustomerHostileProviderTest {
     }
 
     private static List<byte[]> inbox(String user) throws Exception {
-        return server.getProbe(CustomerProbe.class).inbox(user);
+        return CUSTOMER.inbox(user);
     }
 
     private static void upToData(ScriptedProvider.Conversation c) throws IOException {
@@ -137,8 +120,7 @@ class CustomerHostileProviderTest {
         List<String> auth = new CopyOnWriteArrayList<>();
         List<String> ends = new CopyOnWriteArrayList<>();
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            c.upToAtrn("250 OK now reversing the connection");
-            c.reply();
+            c.turnAround();
             auth.add(String.join("|", c.command("EHLO provider.test")));
             // alice's own credentials: a provider that knew them still gains nothing here
             auth.add(String.join("|", c.command("AUTH PLAIN " + Base64.getEncoder().encodeToString(
@@ -244,7 +226,7 @@ class CustomerHostileProviderTest {
             PollOutcome outcome = poll(provider.port());
 
             assertThat(outcome.result()).isEqualTo(Result.FAILED);
-            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("more than 100 lines"));
+            assertThat(outcome.error()).hasValueSatisfying(error -> assertThat(error).contains("went past 100 lines"));
         }
     }
 
@@ -281,8 +263,7 @@ class CustomerHostileProviderTest {
     void aProviderTricklingCommandsAfterTheTurnIsCutInBoundedTime() throws Exception {
         AtomicInteger noops = new AtomicInteger();
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            c.upToAtrn("250 OK now reversing the connection");
-            c.reply();
+            c.turnAround();
             c.command("EHLO provider.test");
             // the attacker's pace, not a synchronisation: one command a second, so that James's
             // idle timeout (3 s here) never fires
@@ -307,8 +288,7 @@ class CustomerHostileProviderTest {
     void aProviderThatPipelinesWithoutReadingRepliesIsCutByTheIdleTimeout() throws Exception {
         AtomicLong written = new AtomicLong();
         try (ScriptedProvider provider = new ScriptedProvider(c -> {
-            c.upToAtrn("250 OK now reversing the connection");
-            c.reply();
+            c.turnAround();
             // EHLO: 20 bytes in, about 130 out. Never reading a reply, as a hostile provider would:
             // without back-pressure James keeps reading and buffers the replies without bound.
             byte[] batch = "EHLO provider.test\r\n".repeat(1000).getBytes(US_ASCII);
@@ -341,7 +321,7 @@ class CustomerHostileProviderTest {
         })) {
             CompletableFuture<PollOutcome> outcome = pollInBackground(provider.port(), Duration.ofHours(1));
             assertThat(midData.await(30, SECONDS)).isTrue();
-            server.getProbe(CustomerProbe.class).closePoller();
+            CUSTOMER.probe().closePoller();
 
             PollOutcome ended = outcome.get(30, SECONDS);
             assertThat(ended.messages()).isZero();

@@ -34,6 +34,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.JamesMetrics;
 import dev.jamesatrn.testing.james.LogCapture;
+import dev.jamesatrn.testing.smtp.ScriptedProvider;
 
 
 /**
@@ -50,7 +51,7 @@ class CustomerOpsTest {
     private static final String PROVIDERS = "/atrn/customer/providers";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private static final ScriptedOdmrProvider PROVIDER = provider();
+    private static final ScriptedProvider PROVIDER = provider();
     // Started before James: the first poll runs as soon as James has started.
     private static final LogCapture LOG = capture();
     private static final AtrnJames PORTS = AtrnJames.ports();
@@ -58,9 +59,9 @@ class CustomerOpsTest {
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension(CustomerOpsTest::customerRole);
 
-    private static ScriptedOdmrProvider provider() {
+    private static ScriptedProvider provider() {
         try {
-            return new ScriptedOdmrProvider(LOGIN, SECRET);
+            return ScriptedProvider.answering(LOGIN, SECRET);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -172,7 +173,7 @@ class CustomerOpsTest {
         JsonNode first = settled(server);
 
         assertThat(first.get("lastPoll").get("result").asText()).isEqualTo("NOTHING_WAITING");
-        assertThat(first.get("lastPoll").get("reply").asText()).isEqualTo(ScriptedOdmrProvider.NOTHING_WAITING);
+        assertThat(first.get("lastPoll").get("reply").asText()).isEqualTo(ScriptedProvider.NOTHING_WAITING);
         assertThat(PROVIDER.received()).anyMatch(line -> line.startsWith("EHLO "))
             .contains("AUTH CRAM-MD5", "ATRN customer.example");
 

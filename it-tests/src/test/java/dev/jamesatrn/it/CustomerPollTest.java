@@ -1,7 +1,7 @@
 package dev.jamesatrn.it;
 
-import static dev.jamesatrn.it.CustomerJames.ALICE;
-import static dev.jamesatrn.it.CustomerJames.BOB;
+import static dev.jamesatrn.testing.james.CustomerJames.ALICE;
+import static dev.jamesatrn.testing.james.CustomerJames.BOB;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,8 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
-import org.apache.james.GuiceJamesServer;
-import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,6 +30,7 @@ import dev.jamesatrn.customer.PollOutcome.Result;
 import dev.jamesatrn.customer.Provider;
 
 import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.CustomerJames;
 import dev.jamesatrn.testing.james.JamesLayout;
 import dev.jamesatrn.testing.james.JamesProcess;
 import dev.jamesatrn.testing.smtp.CustomerServer;
@@ -48,10 +47,8 @@ import dev.jamesatrn.testing.smtp.Messages;
 class CustomerPollTest {
     private static final String HOST = "127.0.0.1";
     private static final Duration STEP = Duration.ofSeconds(30);
-    private static final CustomerJames CUSTOMER = new CustomerJames(0);
-
     @RegisterExtension
-    static JamesServerExtension james = CUSTOMER.extension();
+    static final CustomerJames CUSTOMER = new CustomerJames(0);
 
     @TempDir
     static Path providerDirectory;
@@ -59,12 +56,9 @@ class CustomerPollTest {
     private static JamesProcess provider;
     private static JamesProcess.Ports ports;
     private static Provider.Trust providerCertificate;
-    private static GuiceJamesServer server;
 
     @BeforeAll
-    static void start(GuiceJamesServer jamesServer) throws Exception {
-        server = jamesServer;
-        CustomerJames.addLocalMailboxes(server);
+    static void start() throws Exception {
         ports = new JamesProcess.Ports(AtrnJames.freePort(), AtrnJames.freePort(), AtrnJames.freePort());
         provider = JamesProcess.start(providerDirectory, HOST, ports, providerDirectory.resolve("provider.log"));
         providerCertificate = trustStoreWith(JamesLayout.exportCertificate(providerDirectory.resolve("conf/keystore"),
@@ -73,7 +67,6 @@ class CustomerPollTest {
 
     @AfterAll
     static void stop() {
-        server.getProbe(CustomerProbe.class).closePoller();
         if (provider != null) {
             provider.close();
         }
@@ -94,7 +87,7 @@ class CustomerPollTest {
 
     private static PollOutcome poll(int port, Provider.Tls tls, Provider.Trust trust, String secret, Provider.Mechanism mechanism,
                                     List<String> domains) throws Exception {
-        return server.getProbe(CustomerProbe.class).poller().poll(CustomerJames.provider("provider-james", port, tls, trust,
+        return CUSTOMER.poll(CustomerJames.provider("provider-james", port, tls, trust,
             "customer", secret, mechanism, domains, STEP));
     }
 
@@ -107,7 +100,7 @@ class CustomerPollTest {
     }
 
     private static List<byte[]> inbox(String user) throws Exception {
-        return server.getProbe(CustomerProbe.class).inbox(user);
+        return CUSTOMER.inbox(user);
     }
 
     @Test
@@ -204,7 +197,7 @@ class CustomerPollTest {
             "customer", "customer-secret", Provider.Mechanism.PLAIN, List.of("customer.example"), Duration.ofMinutes(5),
             Duration.ofMinutes(1), Duration.ofHours(1), STEP, STEP.multipliedBy(2));
 
-        PollOutcome outcome = server.getProbe(CustomerProbe.class).poller().poll(byAddress);
+        PollOutcome outcome = CUSTOMER.poll(byAddress);
 
         assertThat(outcome.result()).as(outcome.toString()).isEqualTo(Result.FAILED);
         // the JDK's own words: trust passed, the name did not

@@ -1,8 +1,6 @@
 package dev.jamesatrn.config;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -10,15 +8,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import org.apache.commons.configuration2.HierarchicalConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 import org.apache.commons.configuration2.tree.ImmutableNode;
 import org.apache.james.core.Domain;
 import org.apache.james.core.MailAddress;
-import org.apache.james.util.DurationParser;
 
 import com.google.common.base.Splitter;
 import com.google.common.collect.ImmutableMap;
@@ -30,9 +25,6 @@ import com.google.common.net.HostAndPort;
  * reported with the file, the key and the fix, all of them at once, before James starts.
  */
 final class AtrnConfigurationParser {
-    private static final Pattern HOST_NAME = Pattern.compile(
-        "^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$");
-
     // Keys as commons-configuration reports them (no indexes); anything else is a typo.
     private static final Set<String> KNOWN_KEYS = ImmutableSet.of(
         "repositoryUrlPrefix", "bounceProcessor", "allowPlainAuthWithoutTls", "maxConcurrentSessions", "maxParallelTransfers",
@@ -80,15 +72,16 @@ final class AtrnConfigurationParser {
      */
     static AtrnConfiguration parse(HierarchicalConfiguration<ImmutableNode> config, String source)
             throws ConfigurationException {
-        Problems problems = new Problems(source);
-        rejectUnknownKeys(config, problems);
+        ConfigProblems problems = new ConfigProblems(source, "Invalid ATRN configuration");
+        SettingReader settings = new SettingReader(config, problems);
+        settings.rejectUnknownKeys(KNOWN_KEYS);
 
         Map<String, String> secrets = new LinkedHashMap<>();
         Map<String, String> spellings = new LinkedHashMap<>();
         for (HierarchicalConfiguration<ImmutableNode> login : config.configurationsAt("logins.login")) {
             String name = trimmed(login.getString("[@name]", ""));
             String secret = login.getString("[@secret]", "");
-            Optional<String> canonical = AtrnConfiguration.canonicalLogin(name).filter(AtrnConfigurationParser::printable);
+            Optional<String> canonical = AtrnConfiguration.canonicalLogin(name).filter(SettingReader::printable);
             if (name.isEmpty()) {
                 problems.add("logins.login[@name]", "a <login> has no name", "give every <login> a name=\"...\" attribute");
             } else if (canonical.isEmpty()) {
@@ -137,42 +130,42 @@ final class AtrnConfigurationParser {
         }
 
         Timeouts timeouts = new Timeouts(
-            duration(config, "timeouts.greeting", Timeouts.RFC_5321.greeting(), problems),
-            duration(config, "timeouts.command", Timeouts.RFC_5321.command(), problems),
-            duration(config, "timeouts.mail", Timeouts.RFC_5321.mail(), problems),
-            duration(config, "timeouts.rcpt", Timeouts.RFC_5321.rcpt(), problems),
-            duration(config, "timeouts.dataInitiation", Timeouts.RFC_5321.dataInitiation(), problems),
-            duration(config, "timeouts.dataBlock", Timeouts.RFC_5321.dataBlock(), problems),
-            duration(config, "timeouts.dataTermination", Timeouts.RFC_5321.dataTermination(), problems));
+            duration(settings, "timeouts.greeting", Timeouts.RFC_5321.greeting()),
+            duration(settings, "timeouts.command", Timeouts.RFC_5321.command()),
+            duration(settings, "timeouts.mail", Timeouts.RFC_5321.mail()),
+            duration(settings, "timeouts.rcpt", Timeouts.RFC_5321.rcpt()),
+            duration(settings, "timeouts.dataInitiation", Timeouts.RFC_5321.dataInitiation()),
+            duration(settings, "timeouts.dataBlock", Timeouts.RFC_5321.dataBlock()),
+            duration(settings, "timeouts.dataTermination", Timeouts.RFC_5321.dataTermination()));
 
         Policies defaults = Policies.DEFAULT;
         Policies policies = new Policies(
-            duration(config, "maxParkedLifetime", defaults.maxParkedLifetime(), problems),
-            optionalDuration(config, "delayWarningAfter", problems),
+            duration(settings, "maxParkedLifetime", defaults.maxParkedLifetime()),
+            optionalDuration(settings, "delayWarningAfter"),
             config.getString("delayWarningProcessor", defaults.delayWarningProcessor()).trim(),
-            duration(config, "expiryCheckInterval", defaults.expiryCheckInterval(), problems),
-            durationOrZero(config, "authFailureDelay", defaults.authFailureDelay(), problems),
-            optionalDuration(config, "minAtrnInterval", problems),
-            duration(config, "claimLease", defaults.claimLease(), problems));
+            duration(settings, "expiryCheckInterval", defaults.expiryCheckInterval()),
+            durationOrZero(settings, "authFailureDelay", defaults.authFailureDelay()),
+            optionalDuration(settings, "minAtrnInterval"),
+            duration(settings, "claimLease", defaults.claimLease()));
 
         AuthLimits authDefaults = AuthLimits.DEFAULT;
         AuthLimits authLimits = new AuthLimits(
-            nonNegativeInt(config, "authFailuresPerAddress", authDefaults.failuresPerAddress(), problems),
-            nonNegativeInt(config, "authFailuresPerLogin", authDefaults.failuresPerLogin(), problems),
-            duration(config, "authFailureWindow", authDefaults.window(), problems));
+            nonNegativeInt(settings, "authFailuresPerAddress", authDefaults.failuresPerAddress()),
+            nonNegativeInt(settings, "authFailuresPerLogin", authDefaults.failuresPerLogin()),
+            duration(settings, "authFailureWindow", authDefaults.window()));
 
-        boolean plainInClear = bool(config, "allowPlainAuthWithoutTls", false, problems);
-        int maxSessions = positiveInt(config, "maxConcurrentSessions", 64, problems);
-        int maxEtrnDeliveries = positiveInt(config, "maxEtrnDeliveries", AtrnConfiguration.defaultEtrnDeliveries(maxSessions), problems);
-        int maxTransfers = positiveInt(config, "maxParallelTransfers", AtrnConfiguration.defaultParallelTransfers(), problems);
+        boolean plainInClear = settings.bool("allowPlainAuthWithoutTls", false);
+        int maxSessions = positiveInt(settings, "maxConcurrentSessions", 64);
+        int maxEtrnDeliveries = positiveInt(settings, "maxEtrnDeliveries", AtrnConfiguration.defaultEtrnDeliveries(maxSessions));
+        int maxTransfers = positiveInt(settings, "maxParallelTransfers", AtrnConfiguration.defaultParallelTransfers());
         String bounceProcessor = config.getString("bounceProcessor", "bounces").trim();
-        TlsRecordPerLine recordPerLine = tlsRecordPerLine(config, problems);
+        TlsRecordPerLine recordPerLine = tlsRecordPerLine(settings);
 
         EtrnPolicies etrnDefaults = EtrnPolicies.DEFAULT;
         EtrnPolicies etrnPolicies = new EtrnPolicies(
-            positiveInt(config, "maxEtrnPerClient", etrnDefaults.maxEtrnPerClient(), problems),
-            duration(config, "etrnClientWindow", etrnDefaults.etrnClientWindow(), problems),
-            hostNames(config, "ownHostNames", problems));
+            positiveInt(settings, "maxEtrnPerClient", etrnDefaults.maxEtrnPerClient()),
+            duration(settings, "etrnClientWindow", etrnDefaults.etrnClientWindow()),
+            hostNames(settings, "ownHostNames"));
 
         problems.throwIfAny();
         return new AtrnConfiguration(domains, secrets, prefix, bounceProcessor, plainInClear, maxSessions, maxEtrnDeliveries,
@@ -180,7 +173,7 @@ final class AtrnConfigurationParser {
     }
 
     private static Optional<AtrnDomain> parseDomain(HierarchicalConfiguration<ImmutableNode> node,
-                                                    Map<String, String> secrets, Problems problems) {
+                                                    Map<String, String> secrets, ConfigProblems problems) {
         String rawName = trimmed(node.getString("[@name]", ""));
         Optional<Domain> domain = AtrnConfiguration.normalizeDomain(rawName);
         if (domain.isEmpty()) {
@@ -207,19 +200,17 @@ final class AtrnConfigurationParser {
         Optional<Set<MailAddress>> recipients = Optional.empty();
         if (node.containsKey("recipients")) {
             Set<MailAddress> valid = new LinkedHashSet<>();
-            for (Object raw : node.getList("recipients")) {
-                for (String address : Splitter.on(CharMatcherHolder.SEPARATORS).trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
-                    try {
-                        MailAddress parsed = new MailAddress(address.contains("@") ? address : address + "@" + name);
-                        if (!parsed.getDomain().equals(domain.get())) {
-                            problems.add("domains.domain.recipients", "'" + address + "' is not in domain '" + name + "'",
-                                "list only addresses of " + name + " under its <domain>");
-                        }
-                        valid.add(parsed);
-                    } catch (Exception e) {
-                        problems.add("domains.domain.recipients", "'" + address + "' is not a mail address",
-                            "write recipients as local parts or full addresses separated by commas");
+            for (String address : new SettingReader(node, problems).items("recipients")) {
+                try {
+                    MailAddress parsed = new MailAddress(address.contains("@") ? address : address + "@" + name);
+                    if (!parsed.getDomain().equals(domain.get())) {
+                        problems.add("domains.domain.recipients", "'" + address + "' is not in domain '" + name + "'",
+                            "list only addresses of " + name + " under its <domain>");
                     }
+                    valid.add(parsed);
+                } catch (Exception e) {
+                    problems.add("domains.domain.recipients", "'" + address + "' is not a mail address",
+                        "write recipients as local parts or full addresses separated by commas");
                 }
             }
             recipients = Optional.of(ImmutableSet.copyOf(valid));
@@ -242,90 +233,27 @@ final class AtrnConfigurationParser {
     }
 
 
-    private static void rejectUnknownKeys(HierarchicalConfiguration<ImmutableNode> config, Problems problems) {
-        Iterator<String> keys = config.getKeys();
-        while (keys.hasNext()) {
-            String key = keys.next();
-            if (!KNOWN_KEYS.contains(key)) {
-                problems.add(key, "unknown key", "remove it or correct its spelling; known keys: "
-                    + KNOWN_KEYS.stream().sorted().collect(Collectors.joining(", ")));
-            }
-        }
-    }
-
-    private static Duration duration(HierarchicalConfiguration<ImmutableNode> config, String key, Duration fallback,
-                                     Problems problems) {
+    private static Duration duration(SettingReader settings, String key, Duration fallback) {
         Duration longest = LONGEST.get(key);
         if (longest == null) {
             throw new IllegalStateException("no longest value for duration key " + key);
         }
-        String raw = config.getString(key, null);
-        if (raw == null) {
-            return fallback;
-        }
-        Duration parsed;
-        try {
-            parsed = DurationParser.parse(raw.trim(), java.time.temporal.ChronoUnit.SECONDS);
-            if (parsed.isZero() || parsed.isNegative()) {
-                throw new NumberFormatException("not positive");
-            }
-        } catch (RuntimeException e) {
-            problems.add(key, "'" + raw + "' is not a duration", "write a positive duration such as 300s or 5m");
-            return fallback;
-        }
-        if (parsed.compareTo(longest) > 0) {
-            problems.add(key, "'" + raw + "' is longer than " + shortest(longest) + ", the most this key allows",
-                "write a positive duration of at most " + shortest(longest));
-            return fallback;
-        }
-        return parsed;
+        return settings.duration(key, DurationRange.positiveUpTo(fallback, longest));
     }
 
-    /** 1d, 1h, 1m or 30s, as an operator writes it. */
-    private static String shortest(Duration duration) {
-        long seconds = duration.getSeconds();
-        if (seconds % 86_400 == 0) {
-            return seconds / 86_400 + "d";
-        }
-        if (seconds % 3_600 == 0) {
-            return seconds / 3_600 + "h";
-        }
-        if (seconds % 60 == 0) {
-            return seconds / 60 + "m";
-        }
-        return seconds + "s";
+    private static Optional<Duration> optionalDuration(SettingReader settings, String key) {
+        return settings.raw(key).isEmpty() ? Optional.empty() : Optional.of(duration(settings, key, Duration.ZERO));
     }
 
-    private static Optional<Duration> optionalDuration(HierarchicalConfiguration<ImmutableNode> config, String key,
-                                                       Problems problems) {
-        return config.getString(key, null) == null ? Optional.empty() : Optional.of(duration(config, key, Duration.ZERO, problems));
-    }
-
-    private static Duration durationOrZero(HierarchicalConfiguration<ImmutableNode> config, String key, Duration fallback,
-                                           Problems problems) {
-        String raw = config.getString(key, null);
-        if (raw != null && raw.trim().matches("0+\\s*[a-z]*")) {
+    private static Duration durationOrZero(SettingReader settings, String key, Duration fallback) {
+        if (settings.raw(key).filter(raw -> raw.trim().matches("0+\\s*[a-z]*")).isPresent()) {
             return Duration.ZERO;
         }
-        return duration(config, key, fallback, problems);
+        return duration(settings, key, fallback);
     }
 
-    private static boolean bool(HierarchicalConfiguration<ImmutableNode> config, String key, boolean fallback,
-                                Problems problems) {
-        String raw = config.getString(key, null);
-        if (raw == null) {
-            return fallback;
-        }
-        String value = raw.trim().toLowerCase(Locale.ROOT);
-        if (!value.equals("true") && !value.equals("false")) {
-            problems.add(key, "'" + raw + "' is not a boolean", "write true or false");
-            return fallback;
-        }
-        return Boolean.parseBoolean(value);
-    }
-
-    private static TlsRecordPerLine tlsRecordPerLine(HierarchicalConfiguration<ImmutableNode> config, Problems problems) {
-        String raw = config.getString("tlsRecordPerLine", null);
+    private static TlsRecordPerLine tlsRecordPerLine(SettingReader settings) {
+        String raw = settings.raw("tlsRecordPerLine").orElse(null);
         if (raw == null) {
             return TlsRecordPerLine.IMPLICIT_TLS;
         }
@@ -334,61 +262,33 @@ final class AtrnConfigurationParser {
                 return value;
             }
         }
-        problems.add("tlsRecordPerLine", "'" + raw + "' is not one of implicitTls, allTls, never",
+        settings.badValue("tlsRecordPerLine", raw, "is not one of implicitTls, allTls, never",
             "write implicitTls (the default: fetchmail's ssl option needs it), allTls or never");
         return TlsRecordPerLine.IMPLICIT_TLS;
     }
 
-    private static int positiveInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
-                                   Problems problems) {
-        return atLeast(config, key, fallback, 1, "a positive integer", "write a number such as " + fallback, problems);
+    private static int positiveInt(SettingReader settings, String key, int fallback) {
+        return settings.integer(key, fallback, 1, Integer.MAX_VALUE, "a positive integer", "write a number such as " + fallback);
     }
 
-    private static int nonNegativeInt(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback,
-                                      Problems problems) {
-        return atLeast(config, key, fallback, 0, "a number of failures",
-            "write a number such as " + fallback + ", or 0 for no limit", problems);
+    private static int nonNegativeInt(SettingReader settings, String key, int fallback) {
+        return settings.integer(key, fallback, 0, Integer.MAX_VALUE, "a number of failures",
+            "write a number such as " + fallback + ", or 0 for no limit");
     }
 
-    private static int atLeast(HierarchicalConfiguration<ImmutableNode> config, String key, int fallback, int minimum,
-                               String what, String fix, Problems problems) {
-        String raw = config.getString(key, null);
-        if (raw == null) {
-            return fallback;
-        }
-        try {
-            int value = Integer.parseInt(raw.trim());
-            if (value >= minimum) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        problems.add(key, "'" + raw + "' is not " + what, fix);
-        return fallback;
-    }
-
-    /** A login is written into log lines: no control or formatting characters (a CR would start a new line). */
-    private static boolean printable(String login) {
-        return login.codePoints().noneMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
-            || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR);
-    }
-
-    /** Host names as a peer writes them after 220 or 250 (one label is allowed: "localhost", a short node name). */
-    private static Set<String> hostNames(HierarchicalConfiguration<ImmutableNode> config, String key, Problems problems) {
+    /** Host names as a peer writes them after 220 or 250. */
+    private static Set<String> hostNames(SettingReader settings, String key) {
         Set<String> names = new LinkedHashSet<>();
-        for (Object raw : config.getList(key, List.of())) {
-            for (String name : Splitter.on(CharMatcherHolder.SEPARATORS).trimResults().omitEmptyStrings().split(String.valueOf(raw))) {
-                String candidate = name.toLowerCase(Locale.ROOT);
-                if (candidate.endsWith(".")) {
-                    candidate = candidate.substring(0, candidate.length() - 1);
-                }
-                if (HOST_NAME.matcher(candidate).matches()) {
-                    names.add(candidate);
-                } else {
-                    problems.add(key, "'" + name + "' is not a host name",
-                        "list the names other nodes of this cluster answer EHLO with, such as mx2.provider.example, separated by commas");
-                }
+        for (String name : settings.items(key)) {
+            String candidate = name.toLowerCase(Locale.ROOT);
+            if (candidate.endsWith(".")) {
+                candidate = candidate.substring(0, candidate.length() - 1);
+            }
+            if (SettingReader.isHostName(candidate)) {
+                names.add(candidate);
+            } else {
+                settings.badValue(key, name, "is not a host name",
+                    "list the names other nodes of this cluster answer EHLO with, such as mx2.provider.example, separated by commas");
             }
         }
         return names;
@@ -396,28 +296,5 @@ final class AtrnConfigurationParser {
 
     private static String trimmed(String value) {
         return value == null ? "" : value.trim();
-    }
-
-    private static final class CharMatcherHolder {
-        static final com.google.common.base.CharMatcher SEPARATORS = com.google.common.base.CharMatcher.anyOf(", \t\r\n");
-    }
-
-    private static final class Problems {
-        private final String source;
-        private final List<String> messages = new ArrayList<>();
-
-        Problems(String source) {
-            this.source = source;
-        }
-
-        void add(String key, String what, String fix) {
-            messages.add(source + ": key '" + key + "': " + what + ". Fix: " + fix + ".");
-        }
-
-        void throwIfAny() throws ConfigurationException {
-            if (!messages.isEmpty()) {
-                throw new ConfigurationException("Invalid ATRN configuration:\n  " + String.join("\n  ", messages));
-            }
-        }
     }
 }
