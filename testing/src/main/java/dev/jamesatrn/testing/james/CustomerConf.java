@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.util.Collection;
 import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -37,9 +38,9 @@ public final class CustomerConf {
      * @param localUsers address -> password, created with their domains and INBOX while James starts
      */
     public static void apply(Path conf, String providers, Map<String, String> localUsers) throws IOException {
-        notParkingLocalDomains(conf, localUsers);
-        JamesLayout.replace(conf.getParent(), "smtpserver.xml", "<jmxName>smtpserver-global</jmxName>",
-            "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>");
+        deliverLocally(conf, localUsers.keySet().stream().map(user -> user.substring(user.indexOf('@') + 1)).distinct()
+            .collect(Collectors.toList()));
+        ownHelloName(conf);
         if (!Files.readString(conf.resolve("webadmin.properties")).contains(ROUTES)) {
             JamesLayout.replace(conf.getParent(), "webadmin.properties", "extensions.routes=", "extensions.routes=" + ROUTES + ",");
         }
@@ -49,15 +50,23 @@ public final class CustomerConf {
     }
 
     /** The sample's ATRN domains that are local here are renamed: this James delivers them, it does not park them. */
-    private static void notParkingLocalDomains(Path conf, Map<String, String> localUsers) throws IOException {
+    public static void deliverLocally(Path conf, Collection<String> localDomains) throws IOException {
         Path atrn = conf.resolve("atrn.xml");
         String content = Files.readString(atrn);
         int renamed = 0;
-        for (String domain : localUsers.keySet().stream().map(user -> user.substring(user.indexOf('@') + 1)).distinct()
-                .collect(Collectors.toList())) {
+        for (String domain : localDomains) {
             content = content.replace("name=\"" + domain + "\"", "name=\"parked-here-" + (++renamed) + ".example\"");
         }
         Files.writeString(atrn, content);
+    }
+
+    /**
+     * Both Jameses run on this host: with autodetected names the provider would be greeted with
+     * its own name and, rightly, take the reversed session for a loop (LoopHandback).
+     */
+    public static void ownHelloName(Path conf) {
+        JamesLayout.replace(conf.getParent(), "smtpserver.xml", "<jmxName>smtpserver-global</jmxName>",
+            "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>");
     }
 
     /** The users, through {@link LocalMailboxes} in a jar of its own in extensions-jars/. */

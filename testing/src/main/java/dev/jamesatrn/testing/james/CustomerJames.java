@@ -35,7 +35,7 @@ public final class CustomerJames implements BeforeAllCallback, BeforeEachCallbac
     ParameterResolver {
     public static final String ALICE = "alice@customer.example";
     public static final String BOB = "bob@customer2.example";
-    public static final String HELLO_NAME = "mx.customer.example";
+    public static final String HELLO_NAME = CustomerConf.HELLO_NAME;
 
     private final AtrnJames ports = AtrnJames.ports();
     private final int connectionTimeoutSeconds;
@@ -106,21 +106,15 @@ public final class CustomerJames implements BeforeAllCallback, BeforeEachCallbac
     }
 
     private void notParkingOwnDomains(Path workingDirectory) {
-        Path atrn = workingDirectory.resolve("conf/atrn.xml");
+        Path conf = workingDirectory.resolve("conf");
         try {
-            Files.writeString(atrn, Files.readString(atrn)
-                .replace("\"customer.example\"", "\"parked-here.example\"")
-                .replace("\"customer2.example\"", "\"parked-here2.example\""));
-            // Both Jameses run on this host: with autodetected names the provider would greet us
-            // with its own name and, rightly, take the reversed session for a loop (LoopHandback).
-            Path smtp = workingDirectory.resolve("conf/smtpserver.xml");
-            String inbound = Files.readString(smtp).replace("<jmxName>smtpserver-global</jmxName>",
-                "<jmxName>smtpserver-global</jmxName><helloName autodetect=\"false\">" + HELLO_NAME + "</helloName>");
+            CustomerConf.deliverLocally(conf, List.of("customer.example", "customer2.example"));
+            CustomerConf.ownHelloName(conf);
             if (connectionTimeoutSeconds > 0) {
-                inbound = inbound.replaceFirst("<connectiontimeout>\\d+</connectiontimeout>",
-                    "<connectiontimeout>" + connectionTimeoutSeconds + "</connectiontimeout>");
+                Path smtp = conf.resolve("smtpserver.xml");
+                Files.writeString(smtp, Files.readString(smtp).replaceFirst("<connectiontimeout>\\d+</connectiontimeout>",
+                    "<connectiontimeout>" + connectionTimeoutSeconds + "</connectiontimeout>"));
             }
-            Files.writeString(smtp, inbound);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
