@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: James 3.8.1 with the james-atrn jar in extensions-jars/ and the configuration of
-# config-samples/, on loopback (SMTP 2525, ODMR 3366, WebAdmin 8000). Builds first if needed.
+# The main job, both roles on loopback: the provider, James 3.8.1 with the james-atrn jar in
+# extensions-jars/ and the configuration of config-samples/ (SMTP 2525, ODMR 3366, WebAdmin 8000),
+# and a second James, the ODMR customer pulling its domains from it (SMTP 2625, WebAdmin 8001,
+# IMAP 1143). Builds first if needed.
 set -euo pipefail
 cd "$(dirname "$0")"
 jar=extension/target/james-atrn-0.1.0-SNAPSHOT.jar
