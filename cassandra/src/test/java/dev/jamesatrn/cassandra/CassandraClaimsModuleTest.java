@@ -8,9 +8,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
+import org.apache.commons.configuration2.BaseHierarchicalConfiguration;
+import org.apache.james.dnsservice.api.DNSService;
+import org.apache.james.filesystem.api.FileSystem;
 import org.apache.james.mailrepository.api.MailRepositoryStore;
 import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.NoopGaugeRegistry;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.apache.james.protocols.lib.handler.ProtocolHandlerLoader;
 import org.apache.james.server.core.configuration.ConfigurationProvider;
 import org.apache.mailet.MailetContext;
 import org.junit.jupiter.api.AfterAll;
@@ -77,7 +83,11 @@ class CassandraClaimsModuleTest {
             @Override
             protected void configure() {
                 bind(CqlSession.class).toInstance(session);
-                bind(ConfigurationProvider.class).toProvider(() -> {
+                // Only the customer role asks, at start, for its optional file: absent here, so the role is off.
+                bind(ConfigurationProvider.class).toInstance((component, level) -> {
+                    if (component.equals("atrn-customer")) {
+                        return new BaseHierarchicalConfiguration();
+                    }
                     throw new UnsupportedOperationException("not needed to pick the claim store");
                 });
                 bind(MailRepositoryStore.class).toProvider(() -> {
@@ -86,10 +96,17 @@ class CassandraClaimsModuleTest {
                 bind(MailetContext.class).toProvider(() -> {
                     throw new UnsupportedOperationException("not needed to pick the claim store");
                 });
-                bind(MetricFactory.class).toProvider(() -> {
+                // The customer role's scheduler is an eager singleton and takes its metrics at start.
+                bind(MetricFactory.class).toInstance(new RecordingMetricFactory());
+                bind(GaugeRegistry.class).toInstance(new NoopGaugeRegistry());
+                // For the customer role's session, which AtrnModule installs too.
+                bind(DNSService.class).toProvider(() -> {
                     throw new UnsupportedOperationException("not needed to pick the claim store");
                 });
-                bind(GaugeRegistry.class).toProvider(() -> {
+                bind(FileSystem.class).toProvider(() -> {
+                    throw new UnsupportedOperationException("not needed to pick the claim store");
+                });
+                bind(ProtocolHandlerLoader.class).toProvider(() -> {
                     throw new UnsupportedOperationException("not needed to pick the claim store");
                 });
             }

@@ -52,14 +52,14 @@ public class CustomerModule extends AbstractModule {
 
     @Provides
     @Singleton
-    CustomerConfiguration configuration(ConfigurationProvider configurationProvider, FileSystem fileSystem)
-            throws ConfigurationException {
+    CustomerConfiguration configuration(ConfigurationProvider configurationProvider,
+                                        javax.inject.Provider<FileSystem> fileSystem) throws ConfigurationException {
         Optional<HierarchicalConfiguration<ImmutableNode>> xml = read(configurationProvider);
         if (xml.isEmpty()) {
             return CustomerConfiguration.OFF;
         }
         CustomerConfiguration configuration = CustomerConfiguration.parse(xml.get(), SOURCE,
-            CustomerConfiguration.Surroundings.of(path -> resolve(fileSystem, path)));
+            CustomerConfiguration.Surroundings.of(path -> resolve(fileSystem.get(), path)));
         if (configuration.enabled()) {
             checkInboundServer(configurationProvider.getConfiguration("smtpserver"), configuration);
         }
