@@ -182,6 +182,11 @@ public class DomainLeases {
         return reasons.isEmpty() ? "a listed domain was claimed meanwhile" : String.join("; ", reasons);
     }
 
+    /** The same for one domain (WebAdmin, an ETRN delivery): its holder, or, if it let go meanwhile, that it is busy. */
+    public String busy(Domain domain) {
+        return busyText(domain).map(text -> isBusy(domain, text)).orElse(isBusy(domain, "busy"));
+    }
+
     /** "customer.example is being delivered by another ODMR session" and the like. */
     public static String isBusy(Domain domain, String busyText) {
         return domain.asString() + " is " + busyText;

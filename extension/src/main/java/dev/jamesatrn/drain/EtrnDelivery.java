@@ -322,7 +322,7 @@ public class EtrnDelivery {
             }
             if (claimed.isEmpty()) {
                 refused = true;
-                throw new SmtpPeer.Broken(leases.busy(domains) + "; it is left to that drainer");
+                throw new SmtpPeer.Broken(leases.busy(job.domain()) + "; it is left to that drainer");
             }
             lease = claimed.get();
             return lease;

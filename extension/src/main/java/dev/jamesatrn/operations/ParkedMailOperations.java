@@ -288,7 +288,7 @@ public class ParkedMailOperations {
                 + " (the claim store failed); nothing was changed", (Exception) e.getCause());
         }
         if (claim.isEmpty()) {
-            throw new Refused(Refused.Why.BUSY, leases.busy(List.of(domain)), null);
+            throw new Refused(Refused.Why.BUSY, leases.busy(domain), null);
         }
         try (DomainLease lease = claim.get()) {
             return change.run(lease);

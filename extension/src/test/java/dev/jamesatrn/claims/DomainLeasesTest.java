@@ -53,6 +53,19 @@ class DomainLeasesTest {
         }
     }
 
+    /** WebAdmin's 409 and ETRN's log name the one domain, even when its holder let go before we asked. */
+    @Test
+    void aRefusalForOneDomainNamesItWhetherOrNotItsHolderIsStillThere() throws Exception {
+        leases = new DomainLeases(new InJvmDomainClaims(), Duration.ofMinutes(2), "node");
+        assertThat(leases.busy(FIRST)).isEqualTo("first.example is busy");
+        assertThat(leases.busy(List.of(FIRST, SECOND))).isEqualTo("a listed domain was claimed meanwhile");
+
+        Optional<DomainLeases.DomainLease> held = leases.claim(List.of(FIRST), DomainLeases.Purpose.ATRN, "s1");
+        assertThat(held).isPresent();
+        assertThat(leases.busy(FIRST)).startsWith("first.example is being delivered by another ODMR session");
+        held.get().close();
+    }
+
     @Test
     void aStoreErrorOnTheSecondDomainGivesTheFirstBack() {
         InJvmDomainClaims store = new FailingOnSecond(new IllegalStateException("read timeout"), null);

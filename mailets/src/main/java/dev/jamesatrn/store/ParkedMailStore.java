@@ -118,6 +118,21 @@ public class ParkedMailStore {
         }
     }
 
+
+    /**
+     * Replaces a parked message with one for only {@code recipients} (those still owed after a drain), keeping
+     * whatever else the old name records, such as its delay warning.
+     */
+    public MailKey replaceRecipients(Domain domain, MailKey old, Mail mail, Collection<MailAddress> recipients)
+            throws MessagingException {
+        return replace(domain, old, mail, recipients, warned(old));
+    }
+
+    /** Replaces a parked message with a copy whose name records the delay warning sent for it. */
+    public MailKey markWarned(Domain domain, MailKey old, Mail mail) throws MessagingException {
+        return replace(domain, old, mail, mail.getRecipients(), true);
+    }
+
     /**
      * Replaces a parked message (e.g. with only the recipients still owed): the new copy is
      * stored under a new name first, then the old key is removed, so a crash in between leaves
@@ -127,24 +142,6 @@ public class ParkedMailStore {
      * its parking time and its size (only recipients change here); an older name without a size
      * gets one now.
      */
-    public MailKey replace(Domain domain, MailKey old, Mail mail, boolean warned) throws MessagingException {
-        return replace(domain, old, mail, mail.getRecipients(), warned);
-    }
-
-    /**
-     * {@link #replace} with only {@code recipients} (those still owed after a drain), keeping
-     * whatever else the old name records, such as its delay warning.
-     */
-    public MailKey replaceRecipients(Domain domain, MailKey old, Mail mail, Collection<MailAddress> recipients)
-            throws MessagingException {
-        return replace(domain, old, mail, recipients, warned(old));
-    }
-
-    /** {@link #replace} with a name that records the delay warning sent for it. */
-    public MailKey markWarned(Domain domain, MailKey old, Mail mail) throws MessagingException {
-        return replace(domain, old, mail, mail.getRecipients(), true);
-    }
-
     private MailKey replace(Domain domain, MailKey old, Mail mail, Collection<MailAddress> recipients, boolean warned)
             throws MessagingException {
         MailImpl copy = MailImpl.duplicate(mail);

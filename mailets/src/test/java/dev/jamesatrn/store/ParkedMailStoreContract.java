@@ -160,7 +160,7 @@ public abstract class ParkedMailStoreContract {
         MailKey original = park(customer, EIGHT_O_CLOCK, raw, SENDER,
             "bob@" + customer.asString(), "carol@" + customer.asString(), "dave@" + customer.asString());
 
-        MailKey replaced = replaceRecipients(original, List.of("carol@" + customer.asString()), ParkedNames.warned(original.asString()));
+        MailKey replaced = replaceRecipients(original, List.of("carol@" + customer.asString()));
 
         assertThat(replaced).isNotEqualTo(original);
         assertThat(store.keys(customer)).containsExactly(replaced);
@@ -189,8 +189,8 @@ public abstract class ParkedMailStoreContract {
         MailKey second = park(customer, eightOClock + 1, EIGHT_O_CLOCK, message("second"), SENDER, "bob@" + customer.asString());
         MailKey third = park(customer, eightOClock + 2, EIGHT_O_CLOCK, message("third"), SENDER, "bob@" + customer.asString());
 
-        MailKey firstReplaced = replaceRecipients(first, List.of("carol@" + customer.asString()), false);
-        MailKey secondWarned = replaceRecipients(second, List.of("bob@" + customer.asString()), true);
+        MailKey firstReplaced = replaceRecipients(first, List.of("carol@" + customer.asString()));
+        MailKey secondWarned = markWarned(second);
 
         assertThat(store.keys(customer)).containsExactly(firstReplaced, secondWarned, third);
     }
@@ -200,11 +200,31 @@ public abstract class ParkedMailStoreContract {
     void aDelayWarningIsRecordedInTheReplacedKey() throws Exception {
         MailKey original = park(customer, EIGHT_O_CLOCK, message("slow"), SENDER, "bob@" + customer.asString());
 
-        MailKey warned = replaceRecipients(original, List.of("bob@" + customer.asString()), true);
+        MailKey warned = markWarned(original);
 
         assertThat(store.keys(customer)).containsExactly(warned);
         assertThat(ParkedNames.warned(warned.asString())).isTrue();
         assertThat(ParkedNames.parkedAt(warned.asString())).contains(EIGHT_O_CLOCK);
+    }
+
+    /** A warned message the customer then takes in part: the warning is not sent twice. */
+    @Test
+    void aCopyReplacedAfterItsDelayWarningKeepsTheWarning() throws Exception {
+        MailKey original = park(customer, EIGHT_O_CLOCK, message("slow"), SENDER,
+            "bob@" + customer.asString(), "carol@" + customer.asString());
+        MailKey warned = markWarned(original);
+
+        MailKey replaced = replaceRecipients(warned, List.of("carol@" + customer.asString()));
+
+        assertThat(store.keys(customer)).containsExactly(replaced);
+        assertThat(ParkedNames.warned(replaced.asString())).isTrue();
+        assertThat(ParkedNames.parkedAt(replaced.asString())).contains(EIGHT_O_CLOCK);
+        Mail mail = store.retrieve(customer, replaced).orElseThrow();
+        try {
+            assertThat(mail.getRecipients()).containsExactly(address("carol@" + customer.asString()));
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
     }
 
     @Test
@@ -391,15 +411,24 @@ public abstract class ParkedMailStoreContract {
     }
 
     /** As the drain settles a message some recipients of which are still owed. */
-    private MailKey replaceRecipients(MailKey key, List<String> stillOwed, boolean warned) throws Exception {
+    private MailKey replaceRecipients(MailKey key, List<String> stillOwed) throws Exception {
         Mail mail = store.retrieve(customer, key).orElseThrow();
         try {
             List<MailAddress> owed = new ArrayList<>();
             for (String recipient : stillOwed) {
                 owed.add(address(recipient));
             }
-            mail.setRecipients(owed);
-            return store.replace(customer, key, mail, warned);
+            return store.replaceRecipients(customer, key, mail, owed);
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
+    }
+
+    /** As the expiry sweep records the delay warning it sent. */
+    private MailKey markWarned(MailKey key) throws Exception {
+        Mail mail = store.retrieve(customer, key).orElseThrow();
+        try {
+            return store.markWarned(customer, key, mail);
         } finally {
             LifecycleUtil.dispose(mail);
         }

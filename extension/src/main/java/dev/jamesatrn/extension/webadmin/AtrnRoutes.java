@@ -80,12 +80,19 @@ public class AtrnRoutes implements Routes {
     @Override
     public void define(Service service) {
         service.get(DOMAINS, route((request, response) -> operations.get().domains()), json);
-        service.get(DOMAIN, route((request, response) -> operations.get().domain(domain(request))), json);
+        // The request is checked before the service is built: a bad domain or key is a 400/404 even
+        // while the store cannot be reached.
+        service.get(DOMAIN, route((request, response) -> {
+            Domain domain = domain(request);
+            return operations.get().domain(domain);
+        }), json);
         service.get(MAILS, route(this::listMails), json);
         service.get(MAIL, route(this::getMail), json);
         service.delete(MAIL, route(this::deleteMail), json);
-        service.delete(MAILS, route((request, response) ->
-            Map.of("removed", operations.get().removeAll(domain(request), claimId(request)))), json);
+        service.delete(MAILS, route((request, response) -> {
+            Domain domain = domain(request);
+            return Map.of("removed", operations.get().removeAll(domain, claimId(request)));
+        }), json);
         service.post(MAIL, route(this::bounceOne), json);
         service.post(MAILS, route(this::bounceAll), json);
     }
@@ -134,7 +141,9 @@ public class AtrnRoutes implements Routes {
     }
 
     private Object deleteMail(Request request, Response response) throws Refused {
-        operations.get().remove(domain(request), key(request), claimId(request));
+        Domain domain = domain(request);
+        MailKey key = key(request);
+        operations.get().remove(domain, key, claimId(request));
         return Responses.returnNoContent(response);
     }
 
