@@ -193,6 +193,11 @@ final class CustomerCases {
         report.note("Customer CPU per message, median round (ms, customer James / provider James, from /proc/PID/stat): inbound "
             + cpu(in) + ", native pull " + cpu(pull) + (fetchmail ? ", fetchmail " + cpu(middle(relayed)) : "")
             + " (fetchmail's own CPU not counted).");
+        // CPU per message x messages per second: near 100% the customer's own CPU sets the rate,
+        // and nothing the provider does faster (or overlaps better) can raise the pull's.
+        int cpus = customerCpus.map(CustomerCases::cpuCount).orElse(Runtime.getRuntime().availableProcessors());
+        report.note("Customer James busy during the median round (its CPU time over the elapsed time on its " + cpus
+            + " CPU(s)): inbound " + busy(in, cpus) + ", native pull " + busy(pull, cpus) + ".");
     }
 
     /** A measurement whose customer James is recorded by Flight Recorder into {@code <bench.jfr>-customer-<what>.jfr}. */
@@ -216,6 +221,20 @@ final class CustomerCases {
 
     private static String cpu(Received received) {
         return String.format(Locale.ROOT, "%.2f / %.2f", received.customerCpuMillis(), received.providerCpuMillis());
+    }
+
+    private static String busy(Received received, int cpus) {
+        return String.format(Locale.ROOT, "%.0f%%", received.customerCpuMillis() * received.perSecond() / 10.0 / cpus);
+    }
+
+    /** CPUs in a taskset list of ranges such as {@code 0-1} or {@code 0,2}. */
+    private static int cpuCount(String list) {
+        int count = 0;
+        for (String range : list.split(",")) {
+            String[] ends = range.split("-");
+            count += ends.length == 1 ? 1 : Integer.parseInt(ends[1]) - Integer.parseInt(ends[0]) + 1;
+        }
+        return count;
     }
 
     private static Received middle(List<Received> rounds) {
