@@ -11,23 +11,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
-import javax.net.ssl.SSLException;
 import javax.security.sasl.SaslException;
 
-import dev.jamesatrn.customer.PollOutcome.Result;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.concurrent.Future;
 
+import dev.jamesatrn.customer.PollOutcome.Result;
 import dev.jamesatrn.smtp.ReplyReader;
 import dev.jamesatrn.smtp.SmtpPeer;
 
@@ -56,17 +52,6 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
 
         Step(String what) {
             this.what = what;
-        }
-    }
-
-    /** James's line framer for replies, which can tell whether input follows the line just read. */
-    static final class ReplyFramer extends LineBasedFrameDecoder {
-        ReplyFramer() {
-            super(ProviderReply.MAX_LINE, true, true);
-        }
-
-        boolean hasUnreadInput() {
-            return actualReadableBytes() > 0;
         }
     }
 
@@ -100,7 +85,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
 
     /** A connect that failed: the handler never saw the channel active. */
     void connectFailed(Throwable cause) {
-        end(Result.FAILED, "cannot connect to " + peer + ": " + describe(cause)
+        end(Result.FAILED, "cannot connect to " + peer + ": " + PollFailures.describe(cause)
             + ". Check host and port of provider " + provider.name() + ", and that it listens there");
     }
 
@@ -152,7 +137,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
                 fail(ctx, Result.FAILED, "AUTH " + provider.mechanism().saslName() + " with " + peer + " failed on our side: "
                     + e.getMessage());
             } catch (Exception e) {
-                fail(ctx, Result.FAILED, "ODMR session with " + peer + " failed: " + describe(e));
+                fail(ctx, Result.FAILED, "ODMR session with " + peer + " failed: " + PollFailures.describe(e));
             }
         }
     }
@@ -240,7 +225,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
 
     private void handshakeDone(ChannelHandlerContext ctx, Future<?> handshake) {
         if (!handshake.isSuccess()) {
-            fail(ctx, Result.FAILED, tlsFailure(handshake.cause()));
+            fail(ctx, Result.FAILED, PollFailures.tls(provider, peer, handshake.cause()));
             return;
         }
         tls = true;
@@ -292,26 +277,13 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
                 return;
             default:
                 quit(ctx, Result.REFUSED, Optional.of(peer + " refused " + asked + " for login " + provider.login() + ": \""
-                    + reply.firstLine() + "\"" + atrnHint(reply.code)));
+                    + reply.firstLine() + "\"" + PollFailures.atrnHint(reply.code)));
         }
     }
 
     /** RFC 2645 5.1: domains separated by commas; none = every domain the login may claim. */
     private String atrnCommand() {
         return provider.domains().isEmpty() ? "ATRN" : "ATRN " + String.join(",", provider.domains());
-    }
-
-    private static String atrnHint(int code) {
-        switch (code) {
-            case 450:
-                return " (RFC 2645 5.2.1: the login may not claim every domain listed, or polls too often)";
-            case 530:
-                return " (authentication required)";
-            case 502:
-                return " (ATRN not available to this login)";
-            default:
-                return "";
-        }
     }
 
     /**
@@ -324,7 +296,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         try {
             received = turn.turn(ctx.channel());
         } catch (Exception e) {
-            fail(ctx, Result.FAILED, "cannot start James's SMTP server on the connection to " + peer + ": " + describe(e));
+            fail(ctx, Result.FAILED, "cannot start James's SMTP server on the connection to " + peer + ": " + PollFailures.describe(e));
             return;
         }
         Channel channel = ctx.channel();
@@ -333,7 +305,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         timer = channel.eventLoop().schedule(() -> {
             if (!outcome.isDone()) {
                 // Each message got our 250 or is still the provider's: cutting loses nothing.
-                end(Result.RECEIVED, peer + " was still sending after maxReceiveTime " + seconds(most) + " of provider "
+                end(Result.RECEIVED, peer + " was still sending after maxReceiveTime " + PollFailures.seconds(most) + " of provider "
                     + provider.name() + ": cut; what it did not send waits for the next poll");
                 channel.close();
             }
@@ -356,7 +328,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         await(ctx, next, timeout);
         ctx.writeAndFlush(Unpooled.copiedBuffer(line + "\r\n", US_ASCII)).addListener(write -> {
             if (!write.isSuccess()) {
-                fail(ctx, Result.FAILED, "cannot write " + next.what + " to " + peer + ": " + describe(write.cause()));
+                fail(ctx, Result.FAILED, "cannot write " + next.what + " to " + peer + ": " + PollFailures.describe(write.cause()));
             }
         });
     }
@@ -367,7 +339,7 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         assembler = new ReplyReader.Assembler();
         timer = ctx.executor().schedule(() -> {
             if (step == next) {
-                fail(ctx, Result.FAILED, "no reply to " + next.what + " from " + peer + " within " + seconds(timeout));
+                fail(ctx, Result.FAILED, "no reply to " + next.what + " from " + peer + " within " + PollFailures.seconds(timeout));
             }
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -384,10 +356,10 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof TooLongFrameException) {
             fail(ctx, Result.FAILED, peer + " sent a reply line longer than " + ProviderReply.MAX_LINE + " bytes while we waited for "
                 + step.what);
-        } else if (hasSslCause(cause)) {
-            fail(ctx, Result.FAILED, tlsFailure(cause));
+        } else if (PollFailures.hasSslCause(cause)) {
+            fail(ctx, Result.FAILED, PollFailures.tls(provider, peer, cause));
         } else {
-            fail(ctx, Result.FAILED, "connection to " + peer + " failed while we waited for " + step.what + ": " + describe(cause));
+            fail(ctx, Result.FAILED, "connection to " + peer + " failed while we waited for " + step.what + ": " + PollFailures.describe(cause));
         }
     }
 
@@ -425,39 +397,5 @@ final class AtrnClientHandler extends ChannelInboundHandlerAdapter {
             auth.close();
             auth = null;
         }
-    }
-
-    private String tlsFailure(Throwable cause) {
-        String base = "TLS with " + peer + " failed: " + describe(cause);
-        if (ProviderTls.isCertificateProblem(cause)) {
-            return base + ". The provider's certificate is not trusted or does not name " + provider.host() + " (checked against "
-                + ProviderTls.trustSource(provider) + "): add its CA there, or connect by the name in its certificate";
-        }
-        return base;
-    }
-
-    private static boolean hasSslCause(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof SSLException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static String describe(Throwable cause) {
-        Throwable root = cause;
-        while ((root instanceof DecoderException || root.getMessage() == null) && root.getCause() != null) {
-            root = root.getCause();
-        }
-        if (root instanceof ReadTimeoutException) {
-            return "timed out";
-        }
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return SmtpPeer.abbreviate(message);
-    }
-
-    private static String seconds(Duration timeout) {
-        return timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms";
     }
 }

@@ -110,7 +110,7 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
                 implicitTls = ProviderTls.clientHandler(provider);
             } catch (Exception e) {
                 client.connectFailed(new IllegalStateException("cannot set up TLS (" + ProviderTls.trustSource(provider) + "): "
-                    + AtrnClientHandler.describe(e)));
+                    + PollFailures.describe(e)));
                 return client.outcome().join();
             }
         }
@@ -128,7 +128,7 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
                     if (tlsFromTheFirstByte != null) {
                         pipeline.addLast(AtrnClientHandler.SSL, tlsFromTheFirstByte);
                     }
-                    pipeline.addLast(AtrnClientHandler.FRAMER, new AtrnClientHandler.ReplyFramer());
+                    pipeline.addLast(AtrnClientHandler.FRAMER, new ReplyFramer());
                     pipeline.addLast(AtrnClientHandler.NAME, client);
                 }
             });
