@@ -6,11 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +16,6 @@ import java.util.stream.Collectors;
 
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
-import org.apache.james.utils.WebAdminGuiceProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -33,6 +28,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.jamesatrn.testing.james.AtrnJames;
 import dev.jamesatrn.testing.james.JamesMetrics;
+import dev.jamesatrn.testing.james.JamesWebAdmin;
 import dev.jamesatrn.testing.james.LogCapture;
 import dev.jamesatrn.testing.smtp.ScriptedProvider;
 
@@ -50,7 +46,6 @@ class CustomerOpsTest {
     private static final String SECRET = "customer-ops-secret";
     private static final String PROVIDERS = "/atrn/customer/providers";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private static final ScriptedProvider PROVIDER = provider();
     // Started before James: the first poll runs as soon as James has started.
     private static final LogCapture LOG = capture();
@@ -99,7 +94,7 @@ class CustomerOpsTest {
     }
 
     private static JsonNode upstream(GuiceJamesServer server) throws Exception {
-        HttpResponse<String> response = send(server, "GET", PROVIDERS);
+        HttpResponse<String> response = JamesWebAdmin.send(server, "GET", PROVIDERS);
         assertThat(response.statusCode()).isEqualTo(200);
         JsonNode providers = JSON.readTree(response.body());
         assertThat(providers).hasSize(1);
@@ -138,7 +133,7 @@ class CustomerOpsTest {
         assertThat(pollLines("schedule")).singleElement().asString().contains("result=" + result + " ");
 
         String before = JamesMetrics.scrape(server);
-        HttpResponse<String> started = send(server, "POST", PROVIDERS + "/upstream/polls");
+        HttpResponse<String> started = JamesWebAdmin.send(server, "POST", PROVIDERS + "/upstream/polls");
         assertThat(started.statusCode()).isEqualTo(202);
         assertThat(JSON.readTree(started.body()).get("status").asText()).isEqualTo(PROVIDERS + "/upstream");
 
@@ -156,10 +151,10 @@ class CustomerOpsTest {
         assertThat(JamesMetrics.value(after, "atrn_customer_failed_polls_in_a_row_upstream")).isPresent();
         assertThat(after).doesNotContain(SECRET);
 
-        HttpResponse<String> unknown = send(server, "POST", PROVIDERS + "/nobody/polls");
+        HttpResponse<String> unknown = JamesWebAdmin.send(server, "POST", PROVIDERS + "/nobody/polls");
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.body()).contains("No provider 'nobody' in conf/atrn-customer.xml");
-        assertThat(send(server, "GET", PROVIDERS + "/UPSTREAM").statusCode()).isEqualTo(200);
+        assertThat(JamesWebAdmin.send(server, "GET", PROVIDERS + "/UPSTREAM").statusCode()).isEqualTo(200);
     }
 
     /**
@@ -180,10 +175,10 @@ class CustomerOpsTest {
         int atrnSoFar = PROVIDER.atrnCount();
         PROVIDER.holdAtrnReplies();
         try {
-            assertThat(send(server, "POST", PROVIDERS + "/upstream/polls").statusCode()).isEqualTo(202);
+            assertThat(JamesWebAdmin.send(server, "POST", PROVIDERS + "/upstream/polls").statusCode()).isEqualTo(202);
             await().atMost(60, SECONDS).until(() -> PROVIDER.atrnCount() > atrnSoFar);
             assertThat(upstream(server).get("pollingNow").asBoolean()).isTrue();
-            HttpResponse<String> busy = send(server, "POST", PROVIDERS + "/upstream/polls");
+            HttpResponse<String> busy = JamesWebAdmin.send(server, "POST", PROVIDERS + "/upstream/polls");
             assertThat(busy.statusCode()).isEqualTo(409);
             assertThat(busy.body()).contains("A poll of provider 'upstream' is running now");
         } finally {
@@ -199,11 +194,5 @@ class CustomerOpsTest {
         settled(server);
         server.stop();
         assertThat(LOG.lines()).contains("ODMR customer: polls stopped");
-    }
-
-    private static HttpResponse<String> send(GuiceJamesServer server, String method, String path) throws Exception {
-        int port = server.getProbe(WebAdminGuiceProbe.class).getWebAdminPort().getValue();
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
-            .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     }
 }
