@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.CustomerConf;
 import dev.jamesatrn.testing.james.JamesMetrics;
 import dev.jamesatrn.testing.james.JamesWebAdmin;
 import dev.jamesatrn.testing.james.LogCapture;
@@ -48,7 +48,7 @@ class CustomerOpsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ScriptedProvider PROVIDER = provider();
     // Started before James: the first poll runs as soon as James has started.
-    private static final LogCapture LOG = capture();
+    private static final LogCapture LOG = LogCapture.started("dev.jamesatrn.customer");
     private static final AtrnJames PORTS = AtrnJames.ports();
 
     @RegisterExtension
@@ -62,21 +62,11 @@ class CustomerOpsTest {
         }
     }
 
-    private static LogCapture capture() {
-        LogCapture capture = new LogCapture("dev.jamesatrn.customer");
-        capture.start();
-        return capture;
-    }
-
     /** The customer role on, against the scripted provider; and its routes in WebAdmin. Back-off as long as the interval: no second scheduled poll during the test. */
     private static void customerRole(Path workingDirectory) {
         try {
-            Files.writeString(workingDirectory.resolve("conf/atrn-customer.xml"), "<atrncustomer>"
-                + "<provider name=\"upstream\"><host>127.0.0.1</host><port>" + PROVIDER.port() + "</port>"
-                + "<tls>none</tls><allowPlaintext>true</allowPlaintext>"
-                + "<login>" + LOGIN + "</login><secret>" + SECRET + "</secret><domains>customer.example</domains>"
-                + "<pollInterval>1h</pollInterval><initialBackoff>1h</initialBackoff><maxBackoff>1h</maxBackoff>"
-                + "</provider></atrncustomer>");
+            CustomerConf.writeProviders(workingDirectory.resolve("conf"),
+                CustomerConf.onDemandPlaintextProvider("upstream", PROVIDER.port(), LOGIN, SECRET));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

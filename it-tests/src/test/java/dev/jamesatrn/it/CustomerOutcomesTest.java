@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.jamesatrn.customer.PollOutcome.Result;
 import dev.jamesatrn.testing.james.AtrnJames;
+import dev.jamesatrn.testing.james.CustomerConf;
 import dev.jamesatrn.testing.james.JamesMetrics;
 import dev.jamesatrn.testing.james.JamesWebAdmin;
 import dev.jamesatrn.testing.james.LogCapture;
@@ -53,10 +53,9 @@ class CustomerOutcomesTest {
         c.line();
     }));
     // Started before James: the first polls run as soon as James has started.
-    private static final LogCapture LOG = capture();
+    private static final LogCapture LOG = LogCapture.started("dev.jamesatrn.customer");
     private static final AtrnJames PORTS = AtrnJames.ports();
 
-    /** Untrusted: this James's own ODMR TLS port, whose keystore (config-samples) no JVM CA signed. */
     @RegisterExtension
     static JamesServerExtension james = PORTS.extension(CustomerOutcomesTest::customerRole);
 
@@ -80,29 +79,16 @@ class CustomerOutcomesTest {
         }));
     }
 
-    private static LogCapture capture() {
-        LogCapture capture = new LogCapture("dev.jamesatrn.customer");
-        capture.start();
-        return capture;
-    }
-
-    private static String plain(String name, ScriptedProvider provider) {
-        return entry(name, provider.port(), "<tls>none</tls><allowPlaintext>true</allowPlaintext>");
-    }
-
-    private static String entry(String name, int port, String tls) {
-        return "<provider name=\"" + name + "\"><host>127.0.0.1</host><port>" + port + "</port>" + tls
-            + "<login>" + LOGIN + "</login><secret>" + SECRET + "</secret><domains>customer.example</domains>"
-            + "<pollInterval>1h</pollInterval><initialBackoff>1h</initialBackoff><maxBackoff>1h</maxBackoff></provider>";
-    }
-
     private static void customerRole(Path workingDirectory) {
         try {
-            Files.writeString(workingDirectory.resolve("conf/atrn-customer.xml"), "<atrncustomer>"
-                + plain("empty", EMPTY) + plain("busy", BUSY) + plain("notallowed", NOT_ALLOWED)
-                + plain("othersecret", OTHER_SECRET) + plain("noatrn", NO_ATRN)
-                + entry("untrusted", PORTS.odmrTlsPort, "<tls>implicit</tls>")
-                + "</atrncustomer>");
+            CustomerConf.writeProviders(workingDirectory.resolve("conf"), String.join("\n",
+                CustomerConf.onDemandPlaintextProvider("empty", EMPTY.port(), LOGIN, SECRET),
+                CustomerConf.onDemandPlaintextProvider("busy", BUSY.port(), LOGIN, SECRET),
+                CustomerConf.onDemandPlaintextProvider("notallowed", NOT_ALLOWED.port(), LOGIN, SECRET),
+                CustomerConf.onDemandPlaintextProvider("othersecret", OTHER_SECRET.port(), LOGIN, SECRET),
+                CustomerConf.onDemandPlaintextProvider("noatrn", NO_ATRN.port(), LOGIN, SECRET),
+                // this James's own ODMR TLS port: no CA of the JVM signed its keystore (JamesLayout.makeKeystore)
+                CustomerConf.onDemandProvider("untrusted", PORTS.odmrTlsPort, "<tls>implicit</tls>", LOGIN, SECRET)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

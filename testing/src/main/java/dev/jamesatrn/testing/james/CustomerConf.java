@@ -44,9 +44,31 @@ public final class CustomerConf {
         if (!Files.readString(conf.resolve("webadmin.properties")).contains(ROUTES)) {
             JamesLayout.replace(conf.getParent(), "webadmin.properties", "extensions.routes=", "extensions.routes=" + ROUTES + ",");
         }
+        writeProviders(conf, providers);
+        localMailboxes(conf, localUsers);
+    }
+
+    /** conf/atrn-customer.xml with these {@code <provider>} elements: the customer role on. */
+    public static void writeProviders(Path conf, String providers) throws IOException {
         Files.writeString(conf.resolve("atrn-customer.xml"), "<?xml version=\"1.0\"?>\n<atrncustomer>\n" + providers
             + "\n</atrncustomer>\n");
-        localMailboxes(conf, localUsers);
+    }
+
+    /**
+     * A provider on 127.0.0.1 asked for customer.example, polled only on demand once its first
+     * poll (at start) is done: interval and back-off are an hour.
+     *
+     * @param tls the TLS elements, e.g. {@code <tls>implicit</tls>}
+     */
+    public static String onDemandProvider(String name, int port, String tls, String login, String secret) {
+        return "<provider name=\"" + name + "\"><host>127.0.0.1</host><port>" + port + "</port>" + tls
+            + "<login>" + login + "</login><secret>" + secret + "</secret><domains>customer.example</domains>"
+            + "<pollInterval>1h</pollInterval><initialBackoff>1h</initialBackoff><maxBackoff>1h</maxBackoff></provider>";
+    }
+
+    /** {@link #onDemandProvider} in plain text, as a scripted provider speaks. */
+    public static String onDemandPlaintextProvider(String name, int port, String login, String secret) {
+        return onDemandProvider(name, port, "<tls>none</tls><allowPlaintext>true</allowPlaintext>", login, secret);
     }
 
     /** The sample's ATRN domains that are local here are renamed: this James delivers them, it does not park them. */

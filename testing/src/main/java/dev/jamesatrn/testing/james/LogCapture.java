@@ -20,6 +20,13 @@ public final class LogCapture {
         this.name = name;
     }
 
+    /** Capturing already: for a static field, when James logs while it starts. */
+    public static LogCapture started(String name) {
+        LogCapture capture = new LogCapture(name);
+        capture.start();
+        return capture;
+    }
+
     public void start() {
         appender.start();
         Logger logger = (Logger) LoggerFactory.getLogger(name);
