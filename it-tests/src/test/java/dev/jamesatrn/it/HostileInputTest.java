@@ -21,7 +21,10 @@ import java.util.stream.IntStream;
 import org.apache.james.GuiceJamesServer;
 import org.apache.james.JamesServerExtension;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,6 +36,7 @@ import dev.jamesatrn.testing.smtp.Messages;
 import dev.jamesatrn.testing.smtp.OdmrClient;
 
 /** Malformed and hostile input on the ODMR port: RFC reply codes, no leaks, the server keeps serving. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HostileInputTest {
     private static final AtrnJames PORTS = AtrnJames.ports();
 
@@ -165,9 +169,14 @@ class HostileInputTest {
 
     /**
      * Bounded and seeded: the same 2,000 malformed sessions every run. Afterwards the port still
-     * answers, and a normal ATRN drains everything that was parked.
+     * answers, and a normal ATRN drains everything that was parked. Last in the class: the
+     * server closes these sessions at its own pace, and until it has they hold slots of
+     * 127.0.0.1's connectionLimitPerIP (seen once in CI: the tests after it were refused). Another
+     * source address would not do: James resolves each client's name on its event loop, and
+     * 127.0.0.x addresses other than 127.0.0.1 have none here (2,000 sessions took 200 s).
      */
     @Test
+    @Order(Integer.MAX_VALUE)
     void fuzzedSessionsLeaveTheServerServingAndTheMailIntact(GuiceJamesServer server) throws Exception {
         PORTS.park(server, "customer.example", "alice@customer.example", Messages.tricky("alice@customer.example"));
         byte[] parked = server.getProbe(ParkedProbe.class).all("customer.example").get(0).bytes();
@@ -202,7 +211,7 @@ class HostileInputTest {
             }
         }
 
-        await().atMost(30, SECONDS).untilAsserted(() -> {
+        await().atMost(30, SECONDS).ignoreExceptions().untilAsserted(() -> {
             CustomerServer customer = new CustomerServer(CustomerServer.Script.ACCEPT_ALL);
             try (OdmrClient client = PORTS.authenticated("customer", "customer-secret")) {
                 assertThat(client.command("ATRN customer.example").get(0)).startsWith("250");
