@@ -1,5 +1,7 @@
 package dev.jamesatrn.customer;
 
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -132,9 +134,16 @@ public final class OdmrCustomerPoller implements Poller, AutoCloseable {
                     pipeline.addLast(AtrnClientHandler.NAME, client);
                 }
             });
+        // Resolved here, on the poll's own thread: Netty's default resolver would block the event
+        // loop that every other poll's connection shares for as long as DNS takes.
+        InetSocketAddress address = new InetSocketAddress(provider.host(), provider.port());
+        if (address.isUnresolved()) {
+            client.connectFailed(new UnknownHostException("cannot resolve " + provider.host()));
+            return client.outcome().join();
+        }
         ChannelFuture connect;
         try {
-            connect = bootstrap.connect(provider.host(), provider.port());
+            connect = bootstrap.connect(address);
         } catch (RuntimeException e) {
             client.connectFailed(e);
             return client.outcome().join();
